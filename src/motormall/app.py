@@ -1,0 +1,111 @@
+"""The ASGI application: API under /api/v1, pages, health and metrics."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+import motormall.jobs  # noqa: F401  the embedded consumer must know every task
+from motormall import __version__
+from motormall.catalog.api import router as catalog_router
+from motormall.customers.api import router as customers_router
+from motormall.platform import errors, jobs
+from motormall.platform.config import Settings, get_settings
+from motormall.platform.db import Database, use_database
+from motormall.platform.http import EdgeMiddleware
+from motormall.web import STATIC_DIR
+from motormall.web.pages import router as pages_router
+
+log = logging.getLogger("motormall")
+
+
+def create_app(
+    settings: Settings | None = None, db: Database | None = None, *, run_jobs: bool | None = None
+) -> FastAPI:
+    """Build the app. `run_jobs` starts the embedded job consumer (default: the setting)."""
+    settings = settings or get_settings()
+    db = db or Database(settings.effective_database_url, pool_size=settings.db_pool_size)
+    use_database(db)
+    run_jobs = settings.embedded_worker if run_jobs is None else run_jobs
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if run_jobs:
+            jobs.start_embedded()
+        yield
+        if run_jobs:
+            jobs.stop_embedded()
+
+    app = FastAPI(
+        title="motormall",
+        version=__version__,
+        description="Online-to-offline car retail for a carmaker and its dealers.",
+        lifespan=lifespan,
+        responses=errors.ERROR_RESPONSES,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    errors.install(app)
+    _install_fallbacks(app)
+
+    api = APIRouter(prefix="/api/v1")
+    api.include_router(customers_router)
+    api.include_router(catalog_router)
+    app.include_router(api)
+    app.include_router(pages_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz():
+        return {"status": "ok"}
+
+    @app.get("/metrics", tags=["ops"], include_in_schema=False)
+    def metrics():
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    app.add_middleware(EdgeMiddleware, max_body_bytes=settings.max_upload_bytes + 65_536)
+    return app
+
+
+def _install_fallbacks(app: FastAPI) -> None:
+    """Database faults that slip past a service's own checks still get a problem reply."""
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request, exc):
+        log.warning("integrity error: %s", exc.orig)
+        return errors.problem(
+            409,
+            "conflict",
+            "Conflict with current state",
+            "The change conflicts with another one; reload and try again.",
+        )
+
+    @app.exception_handler(OperationalError)
+    async def _operational(request, exc):
+        log.error("database error: %s", exc.orig)
+        response = errors.problem(
+            503, "database_busy", "Service busy", "The database is busy; try again in a moment."
+        )
+        response.headers["Retry-After"] = "1"
+        return response
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request, exc):
+        log.exception("unhandled error")
+        return JSONResponse(
+            {
+                "type": "about:blank",
+                "title": "Internal error",
+                "status": 500,
+                "detail": "Something went wrong on our side; it has been logged.",
+                "code": "internal_error",
+            },
+            status_code=500,
+            media_type=errors.PROBLEM,
+        )

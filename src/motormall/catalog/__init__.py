@@ -1,0 +1,1 @@
+"""Catalog and stock: brands, models, trims, dealers, towers and vehicles by VIN."""

@@ -1,0 +1,294 @@
+"""Catalog and stock routes: public reads, OEM writes, dealer inventory import."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request, UploadFile
+from sqlalchemy import select
+
+from motormall.catalog import inventory, schemas, search, service
+from motormall.catalog.models import Brand, CarModel, Dealer, Powertrain, Tower, Trim, Vehicle
+from motormall.catalog.models import VehicleStatus as Status
+from motormall.catalog.photos import listing_photo_url
+from motormall.catalog.vin import normalise_vin
+from motormall.platform.auth import Principal, Role
+from motormall.platform.db import utcnow
+from motormall.platform.deps import (
+    AppSettings,
+    CallerScope,
+    DbSession,
+    OptionalPrincipal,
+    ReadSession,
+    require,
+)
+from motormall.platform.errors import Forbidden, Invalid, NotFound, TooLarge
+from motormall.platform.geo import haversine_km, parse_near
+from motormall.platform.money import Amount, MoneyOut
+
+router = APIRouter(tags=["catalog"])
+Admin = Annotated[Principal, require(Role.oem_admin)]
+Importer = Annotated[Principal, require(Role.oem_admin, Role.dealer_manager)]
+
+
+@router.post("/brands", status_code=201, response_model=schemas.BrandOut)
+def create_brand(body: schemas.BrandIn, session: DbSession, who: Admin):
+    return service.brand_out(service.create_brand(session, body, actor_id=who.user_id))
+
+
+@router.get("/brands", response_model=list[schemas.BrandOut])
+def list_brands(session: ReadSession):
+    return [service.brand_out(b) for b in session.scalars(select(Brand).order_by(Brand.code))]
+
+
+@router.post("/models", status_code=201, response_model=schemas.ModelOut)
+def create_model(body: schemas.ModelIn, session: DbSession, who: Admin):
+    return service.model_out(service.create_model(session, body, actor_id=who.user_id))
+
+
+@router.get("/models", response_model=list[schemas.ModelOut])
+def list_models(session: ReadSession, brand: str | None = None):
+    stmt = select(CarModel).join(Brand).order_by(Brand.code, CarModel.name)
+    if brand:
+        stmt = stmt.where(Brand.code == brand.upper())
+    return [service.model_out(m) for m in session.scalars(stmt)]
+
+
+@router.post("/trims", status_code=201, response_model=schemas.TrimOut)
+def create_trim(body: schemas.TrimIn, session: DbSession, who: Admin):
+    return service.trim_out(service.create_trim(session, body, actor_id=who.user_id))
+
+
+@router.get("/trims", response_model=list[schemas.TrimOut])
+def list_trims(session: ReadSession, model_id: int | None = None):
+    stmt = select(Trim).order_by(Trim.model_id, Trim.msrp)
+    if model_id is not None:
+        stmt = stmt.where(Trim.model_id == model_id)
+    return [service.trim_out(t) for t in session.scalars(stmt)]
+
+
+@router.post("/dealers", status_code=201, response_model=schemas.DealerOut)
+def create_dealer(body: schemas.DealerIn, session: DbSession, who: Admin):
+    return service.dealer_out(service.create_dealer(session, body, actor_id=who.user_id))
+
+
+@router.get("/dealers", response_model=list[schemas.DealerOut])
+def list_dealers(session: ReadSession, brand: str | None = None, city: str | None = None):
+    stmt = select(Dealer).order_by(Dealer.code)
+    if brand:
+        stmt = stmt.where(Dealer.brands.any(Brand.code == brand.upper()))
+    if city:
+        stmt = stmt.where(Dealer.city == city)
+    return [service.dealer_out(d) for d in session.scalars(stmt)]
+
+
+@router.get("/dealers/{code}", response_model=schemas.DealerOut)
+def get_dealer(code: str, session: ReadSession):
+    return service.dealer_out(service.dealer_by_code(session, code))
+
+
+@router.post("/towers", status_code=201, response_model=schemas.TowerOut)
+def create_tower(body: schemas.TowerIn, session: DbSession, who: Admin):
+    return service.tower_out(service.create_tower(session, body, actor_id=who.user_id))
+
+
+@router.get("/towers", response_model=list[schemas.TowerOut])
+def list_towers(session: ReadSession):
+    return [service.tower_out(t) for t in session.scalars(select(Tower).order_by(Tower.code))]
+
+
+@router.post("/dealers/{code}/inventory", response_model=schemas.ImportReport)
+async def import_inventory(
+    code: str,
+    file: UploadFile,
+    request: Request,
+    session: DbSession,
+    who: Importer,
+    scope: CallerScope,
+    settings: AppSettings,
+):
+    """CSV with columns `vin,trim_id,color,year,price,location` (`dealer` or `tower:<code>`).
+
+    Bad lines are listed in `rejected` with their line number; the good ones are kept.
+    """
+    dealer = session.scalar(select(Dealer).where(Dealer.code == code.upper()))
+    if dealer is None:
+        raise NotFound("dealer_not_found", f"No dealer with code {code!r}.")
+    scope.dealer(dealer.id, "dealer")  # another dealer's manager gets 404
+    data = await file.read(settings.max_upload_bytes + 1)
+    if len(data) > settings.max_upload_bytes:
+        raise TooLarge(
+            "upload_too_large",
+            f"The file is over {settings.max_upload_bytes // 1_000_000} MB; split it.",
+        )
+    if not data.strip():
+        raise Invalid("empty_file", "The file is empty; upload a CSV with a header line.")
+    report = inventory.import_inventory(
+        session, dealer, data, actor_id=who.user_id, today=utcnow().date()
+    )
+    return schemas.ImportReport(
+        accepted=report.accepted,
+        created=report.created,
+        updated=report.updated,
+        unchanged=report.unchanged,
+        rejected=report.rejected,
+    )
+
+
+def vehicle_out(vehicle: Vehicle, distance_km: float | None = None) -> schemas.VehicleOut:
+    trim, model = vehicle.trim, vehicle.trim.model
+    if vehicle.tower is not None:
+        loc = schemas.Location(
+            kind="tower",
+            code=vehicle.tower.code,
+            city=vehicle.tower.city,
+            name=vehicle.tower.code,
+            bay=vehicle.bay,
+            dealer_code=vehicle.dealer.code,
+        )
+    else:
+        loc = schemas.Location(
+            kind="dealer",
+            code=vehicle.dealer.code,
+            city=vehicle.dealer.city,
+            name=vehicle.dealer.name,
+            dealer_code=vehicle.dealer.code,
+        )
+    return schemas.VehicleOut(
+        vin=vehicle.vin,
+        trim=schemas.TrimRef(
+            id=trim.id,
+            name=trim.name,
+            model_id=model.id,
+            model=model.name,
+            brand=model.brand.code,
+            body_type=model.body_type,
+            powertrain=model.powertrain,
+        ),
+        color=vehicle.color,
+        year=vehicle.year,
+        price=MoneyOut.of(vehicle.price, vehicle.currency),
+        msrp=MoneyOut.of(trim.msrp, trim.currency),
+        status=vehicle.status,
+        location=loc,
+        distance_km=round(distance_km, 1) if distance_km is not None else None,
+        photos=[listing_photo_url(trim.id, vehicle.color)],
+    )
+
+
+def stock_query(
+    session,
+    principal: Principal | None,
+    *,
+    brand,
+    model_id,
+    powertrain,
+    price_min,
+    price_max,
+    near,
+    radius_km,
+    at,
+    sort,
+    status,
+    limit,
+    cursor,
+) -> search.StockQuery:
+    """Turn query parameters into a StockQuery; shared by the API and the storefront."""
+    q = search.StockQuery(
+        model_id=model_id,
+        powertrain=powertrain,
+        price_min=price_min,
+        price_max=price_max,
+        radius_km=radius_km,
+        at=at,
+        sort=sort,
+        limit=limit,
+        cursor=cursor,
+    )
+    if brand:
+        brand_id = session.scalar(select(Brand.id).where(Brand.code == brand.upper()))
+        q.brand_id = brand_id if brand_id is not None else -1  # unknown brand: nothing found
+    if near:
+        q.near = parse_near(near)
+    if status:
+        if principal is None or principal.role not in {
+            Role.oem_admin,
+            Role.dealer_staff,
+            Role.dealer_manager,
+        }:
+            raise Forbidden("staff_only_filter", "Only staff may list vehicles by status.")
+        q.statuses = tuple(s.value for s in status)
+        if principal.is_dealer:
+            q.dealer_id = principal.dealer_id  # staff see other dealers' stock only when available
+    return q
+
+
+@router.get("/vehicles", response_model=schemas.VehiclePage)
+def list_vehicles(
+    session: ReadSession,
+    principal: OptionalPrincipal,
+    brand: Annotated[str | None, Query(max_length=20)] = None,
+    model_id: int | None = None,
+    powertrain: Powertrain | None = None,
+    price_min: Annotated[Amount | None, Query()] = None,
+    price_max: Annotated[Amount | None, Query()] = None,
+    near: Annotated[str | None, Query(description="LAT,LON", max_length=60)] = None,
+    radius_km: Annotated[float | None, Query(gt=0, le=20_000)] = None,
+    at: Literal["dealer", "tower"] | None = None,
+    sort: Literal["price", "distance"] | None = None,
+    status: Annotated[list[Status] | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+):
+    """Available stock, filtered; `near` adds `distance_km` and allows `sort=distance`
+    (the default when `near` is given)."""
+    q = stock_query(
+        session,
+        principal,
+        brand=brand,
+        model_id=model_id,
+        powertrain=powertrain,
+        price_min=price_min,
+        price_max=price_max,
+        near=near,
+        radius_km=radius_km,
+        at=at,
+        sort=sort,
+        status=status,
+        limit=limit,
+        cursor=cursor,
+    )
+    hits, next_cursor = search.search(session, q)
+    return schemas.VehiclePage(
+        items=[vehicle_out(h.vehicle, h.distance_km) for h in hits], next_cursor=next_cursor
+    )
+
+
+@router.get("/vehicles/{vin}", response_model=schemas.VehicleOut)
+def get_vehicle(
+    vin: str,
+    session: ReadSession,
+    principal: OptionalPrincipal,
+    near: Annotated[str | None, Query(max_length=60)] = None,
+):
+    vehicle = find_vehicle(session, vin, principal)
+    distance = None
+    if near:
+        lat, lon = parse_near(near)
+        site = vehicle.tower or vehicle.dealer
+        distance = haversine_km(lat, lon, site.lat, site.lon)
+    return vehicle_out(vehicle, distance)
+
+
+def find_vehicle(session, vin: str, principal: Principal | None) -> Vehicle:
+    """A vehicle by VIN as the caller may see it: withdrawn stock only for its own staff."""
+    vin = normalise_vin(vin)
+    vehicle = session.scalar(select(Vehicle).where(Vehicle.vin == vin))
+    hidden = (
+        vehicle is not None
+        and vehicle.status == Status.withdrawn
+        and not (principal and (principal.is_admin or principal.dealer_id == vehicle.dealer_id))
+    )
+    if vehicle is None or hidden:
+        raise NotFound("vehicle_not_found", f"No vehicle with VIN {vin}.")
+    return vehicle

@@ -1,0 +1,215 @@
+"""The `motormall` command line."""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from motormall.platform.config import get_settings
+
+app = typer.Typer(
+    help="motormall: online-to-offline car retail.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
+users_app = typer.Typer(help="Staff, admin and tower accounts.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(demo_app, name="demo")
+app.add_typer(users_app, name="users")
+
+
+def _say(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _database():
+    from motormall.platform.db import get_database
+
+    return get_database()
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head"):
+    """Create or migrate the database named by MOTORMALL_DATABASE_URL."""
+    from motormall.platform.migrate import upgrade
+
+    db = _database()
+    upgrade(db, revision)
+    _say(f"database at {db.engine.url.render_as_string(hide_password=True)} is at {revision}")
+
+
+@db_app.command("revision", hidden=True)
+def db_revision(message: Annotated[str, typer.Option("-m")]):
+    """Developers: write a migration from the models' difference to the database."""
+    from motormall.platform.migrate import autogenerate
+
+    autogenerate(_database(), message)
+
+
+@demo_app.command("seed")
+def demo_seed():
+    """Load the demo network: brands, dealers, towers, stock, accounts. Safe to run twice."""
+    from motormall.demo.seed import seed
+    from motormall.platform.migrate import upgrade
+
+    started = time.perf_counter()
+    db = _database()
+    upgrade(db)
+    with db.transaction() as session:
+        counts = seed(session, progress=_say)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    _say(
+        f"demo seed done in {time.perf_counter() - started:.1f} s, peak memory {peak_mb:.0f} MB: "
+        + ", ".join(f"{k} {v}" for k, v in counts.items())
+    )
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64)] = 1,
+    reload: bool = False,
+):
+    """Serve the API and the web pages."""
+    import uvicorn
+
+    settings = get_settings()
+    worker_proc = None
+    if workers > 1 and settings.embedded_worker:
+        # several web processes must not each run the schedules: one job worker beside them
+        os.environ["MOTORMALL_EMBEDDED_WORKER"] = "false"
+        worker_proc = subprocess.Popen([sys.executable, "-m", "motormall.cli", "worker"])
+    _say(f"motormall on http://{host}:{port} ({workers} worker{'s' if workers > 1 else ''})")
+    try:
+        uvicorn.run(
+            "motormall.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            reload=reload,
+            log_level="warning",
+            access_log=False,
+        )
+    finally:
+        if worker_proc is not None:
+            worker_proc.terminate()
+            worker_proc.wait(timeout=30)
+
+
+@app.command()
+def worker(threads: Annotated[int, typer.Option(min=1, max=64)] = 2):
+    """Run background jobs and schedules in the foreground."""
+    import motormall.jobs  # noqa: F401  registers every domain's tasks
+    from motormall.platform.jobs import run_worker
+
+    settings = get_settings()
+    _say(
+        f"job worker on {'Redis' if settings.redis_url else 'embedded SQLite storage'}, "
+        f"{threads} threads"
+    )
+    run_worker(workers=threads)
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Option()],
+    password: Annotated[str, typer.Option()],
+    role: Annotated[
+        str, typer.Option(help="customer, dealer_staff, dealer_manager, oem_admin, tower")
+    ],
+    dealer: Annotated[str | None, typer.Option(help="dealer code, for dealer roles")] = None,
+    tower: Annotated[str | None, typer.Option(help="tower code, for the tower role")] = None,
+):
+    """Create an account and print its id."""
+    from motormall.catalog.service import dealer_by_code, tower_by_code
+    from motormall.platform import audit
+    from motormall.platform.auth import Role, create_user
+    from motormall.platform.errors import DomainError
+
+    try:
+        role_value = Role(role)
+    except ValueError:
+        _say(f"unknown role {role!r}; use one of: {', '.join(r.value for r in Role)}")
+        raise typer.Exit(2) from None
+    try:
+        with _database().transaction() as session:
+            dealer_id = dealer_by_code(session, dealer).id if dealer else None
+            tower_id = tower_by_code(session, tower).id if tower else None
+            user = create_user(
+                session,
+                email=email,
+                password=password,
+                role=role_value,
+                dealer_id=dealer_id,
+                tower_id=tower_id,
+            )
+            audit.record(
+                session,
+                actor_id=None,
+                action="user.create",
+                entity_type="user",
+                entity_id=user.id,
+                detail={"role": role_value.value, "via": "cli"},
+            )
+    except DomainError as exc:
+        _say(f"error: {exc.detail}")
+        raise typer.Exit(1) from None
+    typer.echo(user.id)
+
+
+@app.command("import")
+def import_inventory(
+    dealer: Annotated[str, typer.Option(help="dealer code")],
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+):
+    """Import a dealer's inventory CSV; prints the line-by-line report."""
+    import json
+
+    from motormall.catalog.inventory import import_inventory as run_import
+    from motormall.catalog.service import dealer_by_code
+    from motormall.platform.db import utcnow
+    from motormall.platform.errors import DomainError
+
+    try:
+        with _database().transaction() as session:
+            report = run_import(
+                session,
+                dealer_by_code(session, dealer),
+                file.read_bytes(),
+                actor_id=None,
+                today=utcnow().date(),
+            )
+    except DomainError as exc:
+        _say(f"error: {exc.detail}")
+        raise typer.Exit(1) from None
+    typer.echo(
+        json.dumps(
+            {
+                "accepted": report.accepted,
+                "created": report.created,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "rejected": report.rejected,
+            },
+            indent=2,
+        )
+    )
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Customers: registration, the caller's own profile, identity, membership and credit."""

@@ -1,0 +1,56 @@
+"""API shapes for accounts and customers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import phonenumbers
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+
+
+class TokenIn(BaseModel):
+    email: Annotated[str, Field(min_length=3, max_length=254)]
+    password: Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: str
+
+
+class RegisterIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailStr
+    password: Annotated[str, Field(min_length=8, max_length=256)]
+    name: Annotated[str, Field(min_length=1, max_length=120)]
+    phone: Annotated[str, Field(min_length=3, max_length=32)]
+    city: Annotated[str, Field(min_length=1, max_length=80)]
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str) -> str:
+        """Normalise to E.164; numbers without a country code are read as mainland China."""
+        try:
+            number = phonenumbers.parse(value, "CN")
+        except phonenumbers.NumberParseException:
+            raise ValueError("not a phone number") from None
+        if not phonenumbers.is_valid_number(number):
+            raise ValueError("not a valid phone number")
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class Created(BaseModel):
+    id: str
+
+
+class MeOut(BaseModel):
+    id: str
+    email: str
+    name: str
+    role: str
+    dealer: str | None
+    tower: str | None
+    phone: str | None = None
+    city: str | None = None

@@ -1,0 +1,1 @@
+"""Demo network: the data and the seeding of a realistic dealer network."""

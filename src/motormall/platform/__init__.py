@@ -1,0 +1,1 @@
+"""Shared plumbing every domain uses: settings, database, auth, errors, events, jobs."""

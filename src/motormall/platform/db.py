@@ -1,0 +1,154 @@
+"""Engine, sessions and the declarative base.
+
+SQLite needs care to be correct under concurrency (see ENVIRONMENT.md): we take over BEGIN so
+every write transaction starts `BEGIN IMMEDIATE` and serialises on the database lock instead of
+failing or silently losing updates. Read-only work may opt out with `sqlite_begin="DEFERRED"`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on both databases (SQLite keeps no offset of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def make_engine(url: str, *, pool_size: int = 16) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url,
+        connect_args={"timeout": 30, "check_same_thread": False},
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_timeout=60,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None  # let our BEGIN below be the only one
+        dbapi_conn.execute("PRAGMA journal_mode=WAL")
+        dbapi_conn.execute("PRAGMA synchronous=NORMAL")
+        dbapi_conn.execute("PRAGMA foreign_keys=ON")
+        dbapi_conn.execute("PRAGMA busy_timeout=30000")
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql(
+            "BEGIN " + conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        )
+
+    return engine
+
+
+def is_sqlite(engine_or_session) -> bool:
+    bind = (
+        engine_or_session.get_bind()
+        if isinstance(engine_or_session, Session)
+        else engine_or_session
+    )
+    return bind.dialect.name == "sqlite"
+
+
+class Database:
+    """One engine and its session factories, built explicitly (never at import time)."""
+
+    def __init__(self, url: str, *, pool_size: int = 16):
+        self.url = url
+        self.engine = make_engine(url, pool_size=pool_size)
+        self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        self.read_session_factory = sessionmaker(
+            self.engine.execution_options(sqlite_begin="DEFERRED"), expire_on_commit=False
+        )
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A unit of work: commits on success, rolls back on any error."""
+        session = self.session_factory()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A read-only session (no write lock taken on SQLite)."""
+        session = self.read_session_factory()
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+_current: Database | None = None
+
+
+def use_database(db: Database | None) -> None:
+    """Make `db` the process's database (the app and jobs share it)."""
+    global _current
+    _current = db
+
+
+def get_database() -> Database:
+    """The process's database, built from settings on first use."""
+    global _current
+    if _current is None:
+        from motormall.platform.config import get_settings
+
+        settings = get_settings()
+        _current = Database(settings.effective_database_url, pool_size=settings.db_pool_size)
+    return _current

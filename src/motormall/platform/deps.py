@@ -1,0 +1,131 @@
+"""FastAPI dependencies: the request's unit of work, the caller, and the caller's scope.
+
+The request owns the transaction: services only flush, and the session commits after the
+route function returns (before the response leaves), so a failed commit is still an error
+reply and never a silent loss.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlalchemy.orm import Session
+
+from motormall.platform.auth import Principal, Role, principal_for_token
+from motormall.platform.config import Settings, get_settings
+from motormall.platform.db import Database, get_database, utcnow
+from motormall.platform.errors import Forbidden, NotFound, Unauthenticated
+
+SESSION_COOKIE = "mm_session"
+
+
+def database(request: Request) -> Database:
+    return getattr(request.app.state, "db", None) or get_database()
+
+
+def settings_dep(request: Request) -> Settings:
+    return getattr(request.app.state, "settings", None) or get_settings()
+
+
+def _write_session(db: Annotated[Database, Depends(database)]) -> Iterator[Session]:
+    with db.transaction() as session:
+        yield session
+
+
+def _read_session(db: Annotated[Database, Depends(database)]) -> Iterator[Session]:
+    with db.reading() as session:
+        yield session
+
+
+DbSession = Annotated[Session, Depends(_write_session, scope="function")]
+ReadSession = Annotated[Session, Depends(_read_session, scope="function")]
+AppSettings = Annotated[Settings, Depends(settings_dep)]
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated("invalid_token", "Use 'Authorization: Bearer <token>'.")
+        return token.strip()
+    # The session cookie counts only on pages, which check a CSRF token on every POST;
+    # the JSON API takes bearer tokens alone, so a cookie can never act on it cross-site.
+    if not request.url.path.startswith("/api/"):
+        return request.cookies.get(SESSION_COOKIE)
+    return None
+
+
+def _optional_principal(
+    request: Request, db: Annotated[Database, Depends(database)]
+) -> Principal | None:
+    token = bearer_token(request)
+    if token is None:
+        return None
+    cached = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    with db.reading() as session:
+        principal = principal_for_token(session, token, now=utcnow())
+    request.state.principal = principal
+    return principal
+
+
+def _principal(principal: Annotated[Principal | None, Depends(_optional_principal)]) -> Principal:
+    if principal is None:
+        raise Unauthenticated(
+            "not_authenticated", "Log in and send 'Authorization: Bearer <token>'."
+        )
+    return principal
+
+
+OptionalPrincipal = Annotated[Principal | None, Depends(_optional_principal)]
+CurrentPrincipal = Annotated[Principal, Depends(_principal)]
+
+
+def require(*roles: Role):
+    """A dependency that lets only `roles` through (403 `role_not_allowed` otherwise)."""
+    allowed = set(roles)
+
+    def check(principal: CurrentPrincipal) -> Principal:
+        if principal.role not in allowed:
+            names = ", ".join(sorted(r.value for r in allowed))
+            raise Forbidden("role_not_allowed", f"This needs one of these roles: {names}.")
+        return principal
+
+    return Depends(check)
+
+
+def idempotency_key(
+    key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+) -> str | None:
+    return key
+
+
+class Scope:
+    """What a caller may see. Records outside it are reported as missing (404), never 403."""
+
+    def __init__(self, principal: Principal | None):
+        self.principal = principal
+
+    def dealer(self, dealer_id: int | None, what: str = "record") -> None:
+        """Staff of one dealer see only that dealer's records; OEM admins see all."""
+        p = self.principal
+        if p is not None and (p.is_admin or (p.is_dealer and p.dealer_id == dealer_id)):
+            return
+        raise NotFound("not_found", f"No such {what}.")
+
+    def customer(self, customer_id: str | None, what: str = "record") -> None:
+        p = self.principal
+        if p is not None and (p.is_admin or p.user_id == customer_id):
+            return
+        raise NotFound("not_found", f"No such {what}.")
+
+
+def _scope(principal: OptionalPrincipal) -> Scope:
+    return Scope(principal)
+
+
+CallerScope = Annotated[Scope, Depends(_scope)]

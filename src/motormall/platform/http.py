@@ -1,0 +1,114 @@
+"""One pure-ASGI middleware for every response: request id, security headers, an upload size
+cap checked before the body is read, access log lines as JSON, and Prometheus metrics."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+
+from prometheus_client import Counter, Histogram
+
+log = logging.getLogger("motormall.http")
+
+REQUESTS = Counter("motormall_http_requests_total", "HTTP requests", ["method", "status"])
+LATENCY = Histogram(
+    "motormall_http_request_seconds",
+    "HTTP request latency",
+    ["method"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+    (b"x-frame-options", b"DENY"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
+        b"script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
+    ),
+]
+# /docs loads Swagger UI's assets from a CDN: give it a policy of its own
+DOCS_CSP = (
+    b"content-security-policy",
+    b"default-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https:; "
+    b"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    b"script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; frame-ancestors 'none'",
+)
+
+
+class EdgeMiddleware:
+    def __init__(self, app, *, max_body_bytes: int):
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = time.perf_counter()
+        request_id = uuid.uuid4().hex[:16]
+        scope.setdefault("state", {})["request_id"] = request_id
+        status_holder = {"status": 500}
+        is_docs = scope["path"] in {"/docs", "/redoc"}
+
+        async def send_wrapper(message):
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                headers = [
+                    h for h in message.get("headers", []) if h[0].lower() not in {b"x-request-id"}
+                ]
+                headers.append((b"x-request-id", request_id.encode()))
+                present = {h[0].lower() for h in headers}
+                for name, value in SECURITY_HEADERS:
+                    if name == b"content-security-policy" and is_docs:
+                        name, value = DOCS_CSP
+                    if name not in present:
+                        headers.append((name, value))
+                message["headers"] = headers
+            await send(message)
+
+        length = dict(scope.get("headers", [])).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
+            await _too_large(send_wrapper, self.max_body_bytes)
+        else:
+            await self.app(scope, receive, send_wrapper)
+        elapsed = time.perf_counter() - started
+        REQUESTS.labels(scope["method"], str(status_holder["status"])).inc()
+        LATENCY.labels(scope["method"]).observe(elapsed)
+        if log.isEnabledFor(logging.INFO):
+            log.info(
+                json.dumps(
+                    {
+                        "request_id": request_id,
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status_holder["status"],
+                        "ms": round(elapsed * 1000, 1),
+                    }
+                )
+            )
+
+
+async def _too_large(send, limit: int) -> None:
+    body = json.dumps(
+        {
+            "type": "https://motormall.dev/problems/payload_too_large",
+            "title": "Payload too large",
+            "status": 413,
+            "detail": f"The request body is over {limit // 1_000_000} MB.",
+            "code": "payload_too_large",
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

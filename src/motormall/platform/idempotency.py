@@ -1,0 +1,85 @@
+"""`Idempotency-Key` for POSTs that reserve a vehicle or move money.
+
+The key row is inserted in the same transaction as the work it guards, so a concurrent repeat
+waits on the key's unique constraint (or SQLite's write lock) and then sees the stored reply.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import JSON, Integer, String, delete
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from motormall.platform.db import Base, UTCDateTime, utcnow
+from motormall.platform.errors import Invalid
+
+
+class IdempotencyRecord(Base):
+    __tablename__ = "idempotency_keys"
+
+    # scope is the caller and the route, so two users' keys never collide
+    scope: Mapped[str] = mapped_column(String(200), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    response: Mapped[Any] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+@dataclass
+class Replay:
+    status_code: int
+    body: Any
+
+
+def request_hash(body: Any) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def begin(session: Session, *, scope: str, key: str | None, body: Any) -> Replay | None:
+    """Claim `key` for this request, or return the reply stored for an identical earlier one.
+
+    The same key with a different body is refused with 422 `idempotency_key_reused`.
+    """
+    if key is None:
+        return None
+    if not 1 <= len(key) <= 200:
+        raise Invalid("invalid_idempotency_key", "Idempotency-Key must be 1 to 200 characters.")
+    digest = request_hash(body)
+    row = session.get(IdempotencyRecord, (scope, key), with_for_update=True)
+    if row is None:
+        try:
+            with session.begin_nested():
+                session.add(IdempotencyRecord(scope=scope, key=key, request_hash=digest))
+            return None
+        except IntegrityError:
+            # a concurrent request with this key committed first: answer as it did
+            row = session.get(IdempotencyRecord, (scope, key), populate_existing=True)
+    if row.request_hash != digest:
+        raise Invalid(
+            "idempotency_key_reused",
+            "This Idempotency-Key was used with a different request body; use a new key.",
+        )
+    return Replay(row.status_code or 200, row.response)
+
+
+def finish(session: Session, *, scope: str, key: str | None, status_code: int, body: Any) -> None:
+    if key is None:
+        return
+    row = session.get(IdempotencyRecord, (scope, key))
+    row.status_code = status_code
+    row.response = body
+
+
+def purge_expired(session: Session, *, older_than: dt.datetime) -> int:
+    result = session.execute(
+        delete(IdempotencyRecord).where(IdempotencyRecord.created_at < older_than)
+    )
+    return result.rowcount or 0

@@ -1,0 +1,98 @@
+"""Background jobs and schedules on huey.
+
+Embedded default: huey's SQLite storage under `./var/` (no server), consumed by `motormall
+worker` or by a consumer inside `serve`. With `MOTORMALL_REDIS_URL` set, the same tasks run on
+Redis. Jobs are enqueued only after the transaction that asked for them commits.
+
+huey binds tasks to one instance at import time, so the instance is built here from settings;
+nothing connects until the first job is sent.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from huey import RedisHuey, SqliteHuey
+from huey.consumer import Consumer
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from motormall.platform.config import get_settings
+
+log = logging.getLogger("motormall.jobs")
+
+
+def _build():
+    settings = get_settings()
+    if settings.redis_url:
+        return RedisHuey("motormall", url=settings.redis_url, results=False)
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey("motormall", filename=str(settings.var_dir / "jobs.db"), results=False)
+
+
+huey = _build()
+
+
+# --- enqueue after commit ---------------------------------------------------------------
+
+_PENDING = "motormall_after_commit"
+
+
+def after_commit(session: Session, task, *args, **kwargs) -> None:
+    """Send `task(*args)` once `session` commits; forget it if the session rolls back."""
+    session.info.setdefault(_PENDING, []).append((task, args, kwargs))
+
+
+@event.listens_for(Session, "after_commit")
+def _send_pending(session: Session) -> None:
+    for task, args, kwargs in session.info.pop(_PENDING, []):
+        task(*args, **kwargs)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_pending(session: Session, previous_transaction) -> None:
+    if previous_transaction.parent is None:  # the outer transaction, not a savepoint
+        session.info.pop(_PENDING, None)
+
+
+# --- consumers ----------------------------------------------------------------------------
+
+
+class EmbeddedConsumer(Consumer):
+    """A consumer that runs on threads inside the web process.
+
+    The stock consumer installs signal handlers, which would take SIGTERM/SIGINT away from
+    uvicorn; here the web server keeps them and stops us from its lifespan.
+    """
+
+    def _set_signal_handlers(self):
+        pass
+
+
+_embedded: EmbeddedConsumer | None = None
+_embedded_lock = threading.Lock()
+
+
+def start_embedded(workers: int = 2) -> None:
+    global _embedded
+    with _embedded_lock:
+        if _embedded is not None or huey.immediate:
+            return
+        _embedded = EmbeddedConsumer(huey, workers=workers, worker_type="thread", periodic=True)
+        _embedded.start()
+        log.info("embedded job consumer started with %d threads", workers)
+
+
+def stop_embedded() -> None:
+    global _embedded
+    with _embedded_lock:
+        if _embedded is not None:
+            _embedded.stop(graceful=True)
+            _embedded = None
+
+
+def run_worker(workers: int = 2, periodic: bool = True) -> None:
+    """`motormall worker`: a consumer in the foreground that owns the process's signals."""
+    consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=periodic)
+    consumer.run()

@@ -1,0 +1,413 @@
+"""Storefront, dealer portal and OEM console pages (server-rendered, htmx where it helps)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Query, Request, UploadFile
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy import func, select
+
+from motormall.catalog import inventory, search
+from motormall.catalog.api import stock_query, vehicle_out
+from motormall.catalog.models import (
+    NEW_ENERGY,
+    Brand,
+    CarModel,
+    Dealer,
+    Tower,
+    Trim,
+    Vehicle,
+    VehicleStatus,
+)
+from motormall.catalog.photos import render as render_photo
+from motormall.catalog.photos import slug
+from motormall.customers.api import client_address, login, register
+from motormall.customers.schemas import RegisterIn
+from motormall.platform.auth import Role, revoke_token
+from motormall.platform.db import utcnow
+from motormall.platform.deps import SESSION_COOKIE, AppSettings, DbSession, ReadSession
+from motormall.platform.errors import DomainError
+from motormall.platform.money import parse_amount
+from motormall.web.i18n import LANGUAGES
+from motormall.web.render import LANG_COOKIE, check_csrf, page_principal, render, set_cookie
+
+router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 12
+
+
+def _cities(session) -> list[dict]:
+    rows = session.execute(
+        select(Dealer.city, func.avg(Dealer.lat), func.avg(Dealer.lon), func.count())
+        .group_by(Dealer.city)
+        .order_by(func.count().desc(), Dealer.city)
+    )
+    return [{"name": c, "near": f"{lat:.4f},{lon:.4f}", "dealers": n} for c, lat, lon, n in rows]
+
+
+def _safe_next(target: str | None) -> str:
+    """Only local paths, so a crafted link cannot bounce a user to another site."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return "/"
+
+
+@router.get("/")
+def home(request: Request, session: ReadSession):
+    brands = list(session.scalars(select(Brand).order_by(Brand.code)))
+    nev = search.StockQuery(limit=8, sort="price")
+    nev_models = [
+        m
+        for (m,) in session.execute(
+            select(CarModel.id).where(CarModel.powertrain.in_([p.value for p in NEW_ENERGY]))
+        )
+    ]
+    featured = []
+    if nev_models:
+        hits = []
+        for model_id in nev_models[:8]:
+            nev.model_id = model_id
+            nev.limit = 1
+            hits += search.search(session, nev)[0]
+        featured = [vehicle_out(h.vehicle) for h in hits]
+    stock = session.scalar(
+        select(func.count()).select_from(Vehicle).where(Vehicle.status == VehicleStatus.available)
+    )
+    dealers = session.scalar(select(func.count()).select_from(Dealer))
+    return render(
+        request,
+        "home.html",
+        brands=brands,
+        featured=featured,
+        stock=stock or 0,
+        dealers=dealers or 0,
+        cities=_cities(session),
+    )
+
+
+@router.get("/search")
+def search_page(
+    request: Request,
+    session: ReadSession,
+    brand: str | None = None,
+    model_id: Annotated[str | None, Query()] = None,
+    powertrain: str | None = None,
+    price_min: str | None = None,
+    price_max: str | None = None,
+    city: str | None = None,
+    near: str | None = None,
+    radius_km: str | None = None,
+    at: str | None = None,
+    sort: str | None = None,
+    cursor: str | None = None,
+):
+    cities = _cities(session)
+    if city and not near:
+        near = next((c["near"] for c in cities if c["name"] == city), None)
+    form = {
+        "brand": brand or "",
+        "model_id": model_id or "",
+        "powertrain": powertrain or "",
+        "price_min": price_min or "",
+        "price_max": price_max or "",
+        "city": city or "",
+        "near": near or "",
+        "radius_km": radius_km or "",
+        "at": at or "",
+        "sort": sort or "",
+    }
+    error, items, next_cursor = None, [], None
+    try:
+        q = stock_query(
+            session,
+            None,
+            brand=brand or None,
+            model_id=int(model_id) if model_id else None,
+            powertrain=powertrain if powertrain in {"ice", "hev", "phev", "bev"} else None,
+            price_min=parse_amount(price_min) if price_min else None,
+            price_max=parse_amount(price_max) if price_max else None,
+            near=near or None,
+            radius_km=float(radius_km) if radius_km and near else None,
+            at=at if at in {"dealer", "tower"} else None,
+            sort=sort if sort in {"price", "distance"} and (sort != "distance" or near) else None,
+            status=None,
+            limit=PAGE_SIZE,
+            cursor=cursor,
+        )
+        hits, next_cursor = search.search(session, q)
+        items = [vehicle_out(h.vehicle, h.distance_km) for h in hits]
+    except DomainError as exc:
+        error = exc.detail
+    except ValueError:
+        error = "invalid_number"
+    more_url = None
+    if next_cursor:
+        params = {k: v for k, v in form.items() if v}
+        params["cursor"] = next_cursor
+        more_url = "/search?" + urlencode(params)
+    context = dict(items=items, more_url=more_url, error=error, form=form)
+    if request.headers.get("hx-request") and cursor:
+        return render(request, "_results.html", **context)
+    models = list(session.scalars(select(CarModel).join(Brand).order_by(Brand.code, CarModel.name)))
+    brands = list(session.scalars(select(Brand).order_by(Brand.code)))
+    return render(request, "search.html", cities=cities, models=models, brands=brands, **context)
+
+
+@router.get("/vehicles/{vin}")
+def vehicle_page(request: Request, vin: str, session: ReadSession, near: str | None = None):
+    from motormall.catalog.api import find_vehicle, get_vehicle
+
+    try:
+        vehicle = get_vehicle(vin, session, page_principal(request), near=near or None)
+        dealer = find_vehicle(session, vin, None).dealer
+    except DomainError:
+        return render(request, "not_found.html", status_code=404)
+    return render(request, "vehicle.html", v=vehicle, dealer=dealer)
+
+
+@router.get("/media/listings/{trim_id}/{colour}.png")
+def listing_photo(trim_id: int, colour: str, session: ReadSession, settings: AppSettings):
+    if slug(colour) != colour:
+        return Response(status_code=404)
+    path = settings.media_dir / "listings" / str(trim_id) / f"{colour}.png"
+    if not path.exists():
+        trim = session.get(Trim, trim_id)
+        if trim is None:
+            return Response(status_code=404)
+        render_photo(
+            path,
+            colour=colour.replace("-", " "),
+            title=f"{trim.model.brand.name} {trim.model.name}",
+            subtitle=trim.name,
+            body_type=trim.model.body_type,
+        )
+    return FileResponse(
+        path, media_type="image/png", headers={"Cache-Control": "public, max-age=86400"}
+    )
+
+
+@router.get("/lang/{code}")
+def switch_language(code: str, request: Request, next: str | None = None):
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    if code in LANGUAGES:
+        set_cookie(
+            request, response, LANG_COOKIE, code, max_age=60 * 60 * 24 * 365, http_only=False
+        )
+    return response
+
+
+# --- accounts ----------------------------------------------------------------------------
+
+
+def _home_for(role: str) -> str:
+    return {
+        Role.dealer_staff: "/dealer",
+        Role.dealer_manager: "/dealer",
+        Role.oem_admin: "/oem",
+    }.get(role, "/")
+
+
+@router.get("/login")
+def login_page(request: Request, next: str | None = None):
+    return render(request, "login.html", next=_safe_next(next), error=None)
+
+
+@router.post("/login")
+def login_submit(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    email: Annotated[str, Form(max_length=254)],
+    password: Annotated[str, Form(max_length=256)],
+    csrf_token: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+):
+    try:
+        check_csrf(request, csrf_token)
+        user, token, expires = login(
+            session, settings, email=email, password=password, address=client_address(request)
+        )
+    except DomainError as exc:
+        return render(
+            request,
+            "login.html",
+            status_code=400 if exc.code == "csrf_failed" else 401,
+            next=_safe_next(next),
+            error=exc.detail,
+            email=email,
+        )
+    target = _safe_next(next) if next not in {"", "/"} else _home_for(user.role)
+    response = RedirectResponse(target, status_code=303)
+    set_cookie(
+        request, response, SESSION_COOKIE, token, max_age=int((expires - utcnow()).total_seconds())
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, session: DbSession, csrf_token: Annotated[str, Form()] = ""):
+    check_csrf(request, csrf_token)
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        revoke_token(session, token, now=utcnow())
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/register")
+def register_page(request: Request):
+    return render(request, "register.html", error=None, form={})
+
+
+@router.post("/register")
+def register_submit(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    email: Annotated[str, Form(max_length=254)],
+    password: Annotated[str, Form(max_length=256)],
+    name: Annotated[str, Form(max_length=120)],
+    phone: Annotated[str, Form(max_length=32)],
+    city: Annotated[str, Form(max_length=80)],
+    csrf_token: Annotated[str, Form()] = "",
+):
+    form = {"email": email, "name": name, "phone": phone, "city": city}
+    try:
+        check_csrf(request, csrf_token)
+        data = RegisterIn(email=email, password=password, name=name, phone=phone, city=city)
+        register(session, data)
+        session.flush()
+        _, token, expires = login(
+            session, settings, email=email, password=password, address=client_address(request)
+        )
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"])
+        return render(
+            request, "register.html", status_code=422, form=form, error=f"{field}: {err['msg']}"
+        )
+    except DomainError as exc:
+        return render(request, "register.html", status_code=422, form=form, error=exc.detail)
+    response = RedirectResponse("/", status_code=303)
+    set_cookie(
+        request, response, SESSION_COOKIE, token, max_age=int((expires - utcnow()).total_seconds())
+    )
+    return response
+
+
+# --- dealer portal and OEM console -------------------------------------------------------
+
+
+def _staff_or_login(request: Request, roles: set[Role]):
+    principal = page_principal(request)
+    if principal is None or principal.role not in roles:
+        return None, RedirectResponse(
+            f"/login?{urlencode({'next': request.url.path})}", status_code=303
+        )
+    return principal, None
+
+
+@router.get("/dealer")
+def dealer_portal(request: Request, session: ReadSession, report: str | None = None):
+    principal, redirect = _staff_or_login(request, {Role.dealer_staff, Role.dealer_manager})
+    if redirect:
+        return redirect
+    return _dealer_home(request, session, principal)
+
+
+def _dealer_home(request, session, principal, report=None, error=None, status_code=200):
+    dealer = session.get(Dealer, principal.dealer_id)
+    counts = dict(
+        session.execute(
+            select(Vehicle.status, func.count())
+            .where(Vehicle.dealer_id == dealer.id)
+            .group_by(Vehicle.status)
+        ).all()
+    )
+    recent = [
+        vehicle_out(v)
+        for v in session.scalars(
+            select(Vehicle)
+            .where(Vehicle.dealer_id == dealer.id)
+            .order_by(Vehicle.updated_at.desc(), Vehicle.vin)
+            .limit(10)
+        )
+    ]
+    return render(
+        request,
+        "dealer_home.html",
+        status_code=status_code,
+        principal=principal,
+        dealer=dealer,
+        counts=counts,
+        recent=recent,
+        report=report,
+        error=error,
+    )
+
+
+@router.post("/dealer/inventory")
+async def dealer_import(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    file: UploadFile,
+    csrf_token: Annotated[str, Form()] = "",
+):
+    principal, redirect = _staff_or_login(request, {Role.dealer_manager})
+    if redirect:
+        return redirect
+    try:
+        check_csrf(request, csrf_token)
+        data = await file.read(settings.max_upload_bytes + 1)
+        if len(data) > settings.max_upload_bytes:
+            raise DomainError("upload_too_large", "The file is too large; split it.")
+        dealer = session.get(Dealer, principal.dealer_id)
+        report = inventory.import_inventory(
+            session, dealer, data, actor_id=principal.user_id, today=utcnow().date()
+        )
+    except DomainError as exc:
+        session.rollback()
+        return _dealer_home(request, session, principal, error=exc.detail, status_code=422)
+    session.flush()
+    return _dealer_home(request, session, principal, report=report)
+
+
+@router.get("/oem")
+def oem_console(request: Request, session: ReadSession):
+    principal, redirect = _staff_or_login(request, {Role.oem_admin})
+    if redirect:
+        return redirect
+    by_brand = session.execute(
+        select(Brand.code, CarModel.powertrain, func.count())
+        .select_from(Vehicle)
+        .join(CarModel, CarModel.id == Vehicle.model_id)
+        .join(Brand, Brand.id == Vehicle.brand_id)
+        .where(Vehicle.status == VehicleStatus.available)
+        .group_by(Brand.code, CarModel.powertrain)
+    ).all()
+    brands: dict[str, dict] = {}
+    for code, powertrain, n in by_brand:
+        row = brands.setdefault(code, {"total": 0, "nev": 0})
+        row["total"] += n
+        if powertrain in {p.value for p in NEW_ENERGY}:
+            row["nev"] += n
+    totals = {
+        "dealers": session.scalar(select(func.count()).select_from(Dealer)) or 0,
+        "towers": session.scalar(select(func.count()).select_from(Tower)) or 0,
+        "vehicles": sum(r["total"] for r in brands.values()),
+    }
+    cities = _cities(session)
+    return render(
+        request,
+        "oem_home.html",
+        principal=principal,
+        brands=brands,
+        totals=totals,
+        cities=cities,
+        today=dt.date.today(),
+    )

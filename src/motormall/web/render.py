@@ -1,0 +1,146 @@
+"""Page rendering: templates with the caller's language, CSRF tokens and the session cookie."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from decimal import Decimal
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from motormall.platform.auth import Principal
+from motormall.platform.deps import SESSION_COOKIE, _optional_principal, database
+from motormall.platform.errors import Forbidden, Unauthenticated
+from motormall.web import TEMPLATE_DIR, i18n
+
+LANG_COOKIE = "mm_lang"
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction; it is translated where it is shown."""
+    return message
+
+
+# Words stored as codes, shown in the reader's language.
+LABELS = {
+    "available": N_("Available"),
+    "reserved": N_("Reserved"),
+    "test_drive": N_("On a test drive"),
+    "sold": N_("Sold"),
+    "withdrawn": N_("Withdrawn"),
+    "ice": N_("Petrol"),
+    "hev": N_("Hybrid"),
+    "phev": N_("Plug-in hybrid"),
+    "bev": N_("Electric"),
+    "sedan": N_("Sedan"),
+    "hatchback": N_("Hatchback"),
+    "wagon": N_("Estate"),
+    "coupe": N_("Coupé"),
+    "convertible": N_("Convertible"),
+    "suv": N_("SUV"),
+    "mpv": N_("MPV"),
+    "pickup": N_("Pickup"),
+    "van": N_("Van"),
+}
+# Demo and common city names (dealer cities are stored in English).
+CITY_NAMES = [
+    N_("Shanghai"),
+    N_("Beijing"),
+    N_("Hangzhou"),
+    N_("Nanjing"),
+    N_("Guangzhou"),
+    N_("Shenzhen"),
+    N_("Chengdu"),
+    N_("Wuhan"),
+    N_("Suzhou"),
+    N_("Xi'an"),
+    N_("Chongqing"),
+    N_("Tianjin"),
+    N_("Shenyang"),
+    N_("Hefei"),
+]
+CSRF_COOKIE = "mm_csrf"
+
+templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
+
+
+def language(request: Request) -> str:
+    return i18n.pick_language(
+        request.query_params.get("lang"),
+        request.cookies.get(LANG_COOKIE),
+        request.headers.get("accept-language"),
+    )
+
+
+def page_principal(request: Request) -> Principal | None:
+    """The logged-in person on a page, or None (an expired session just means logged out)."""
+    try:
+        return _optional_principal(request, database(request))
+    except Unauthenticated:
+        return None
+
+
+def _secret(request: Request) -> bytes:
+    return request.app.state.settings.effective_secret_key.encode()
+
+
+def csrf_token(request: Request) -> str:
+    """Double-submit token: an HMAC of the browser's random CSRF cookie."""
+    seed = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "new_csrf", None)
+    if not seed:
+        seed = secrets.token_urlsafe(24)
+        request.state.new_csrf = seed
+    return hmac.new(_secret(request), seed.encode(), hashlib.sha256).hexdigest()
+
+
+def check_csrf(request: Request, token: str | None) -> None:
+    seed = request.cookies.get(CSRF_COOKIE)
+    expected = hmac.new(_secret(request), (seed or "").encode(), hashlib.sha256).hexdigest()
+    if not seed or not token or not hmac.compare_digest(expected, token):
+        raise Forbidden("csrf_failed", "The form expired; reload the page and try again.")
+
+
+def set_cookie(
+    request: Request, response, name: str, value: str, *, max_age: int, http_only: bool = True
+) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        httponly=http_only,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    lang = language(request)
+    tr = i18n.translations(lang)
+    principal = context.pop("principal", None) or page_principal(request)
+    ctx = {
+        "request": request,
+        "lang": lang,
+        "html_lang": i18n.html_lang(lang),
+        "languages": i18n.LANGUAGES,
+        "_": tr.gettext,
+        "label": lambda code: tr.gettext(LABELS.get(code, code)),
+        "ngettext": tr.ngettext,
+        "money": lambda amount, currency="CNY": i18n.money(Decimal(str(amount)), currency, lang),
+        "number": lambda value: i18n.number(value, lang),
+        "principal": principal,
+        "csrf": csrf_token(request),
+        **context,
+    }
+    response = templates.TemplateResponse(request, template, ctx, status_code=status_code)
+    new_seed = getattr(request.state, "new_csrf", None)
+    if new_seed:
+        set_cookie(request, response, CSRF_COOKIE, new_seed, max_age=60 * 60 * 24 * 30)
+    return response
+
+
+__all__ = ["SESSION_COOKIE", "render", "check_csrf", "set_cookie", "page_principal", "language"]

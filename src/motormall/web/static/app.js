@@ -1,0 +1,22 @@
+// Progressive enhancement only: every page works without this file.
+document.addEventListener("DOMContentLoaded", () => {
+  const locate = document.getElementById("locate");
+  const near = document.getElementById("near");
+  const city = document.getElementById("city");
+  const status = document.getElementById("locate-status");
+  if (!locate || !near) return;
+  if (!("geolocation" in navigator)) { locate.hidden = true; return; }
+  if (city) city.addEventListener("change", () => { near.value = ""; });
+  locate.addEventListener("click", () => {
+    status.textContent = "…";
+    navigator.geolocation.getCurrentPosition((pos) => {
+      near.value = pos.coords.latitude.toFixed(4) + "," + pos.coords.longitude.toFixed(4);
+      if (city) city.value = "";
+      const sort = document.querySelector("select[name=sort]");
+      if (sort) sort.value = "distance";
+      status.textContent = "";
+      document.getElementById("filters").requestSubmit();
+    }, () => { status.textContent = locate.dataset.denied || "Location unavailable: choose a city instead."; },
+    { timeout: 8000, maximumAge: 600000 });
+  });
+});

@@ -1,0 +1,177 @@
+"""Test fixtures: every API test runs on SQLite and on a real PostgreSQL server.
+
+The README's test command starts a throwaway PostgreSQL on loopback and passes its URL in
+MOTORMALL_TEST_PG_URL; without it, this file starts one itself from Debian's binaries. Each
+xdist worker gets its own databases, built once by the real migrations and emptied after
+every test.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from motormall.platform import auth, jobs
+from motormall.platform.config import Settings
+from motormall.platform.db import Base, Database
+from motormall.platform.migrate import upgrade
+
+jobs.huey.immediate = True  # tasks run inline, in the test's own process
+# Cheap password hashing in tests only: the real parameters cost ~60 ms per account.
+auth._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--db",
+        default="sqlite,postgresql",
+        help="comma-separated backends to run database tests on",
+    )
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" in metafunc.fixturenames:
+        chosen = [b for b in metafunc.config.getoption("--db").split(",") if b in BACKENDS]
+        metafunc.parametrize("backend", chosen, scope="session")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _pg_bin() -> Path | None:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
+    return found[-1] if found else None
+
+
+@pytest.fixture(scope="session")
+def pg_server_url():
+    """A PostgreSQL server URL (no database part), started here if the caller gave none."""
+    given = os.environ.get("MOTORMALL_TEST_PG_URL")
+    if given:
+        yield given.rstrip("/")
+        return
+    bindir = _pg_bin()
+    if bindir is None:
+        pytest.fail(
+            "PostgreSQL is not installed: run the README's test command, which "
+            "installs it, or pass --db=sqlite"
+        )
+    tmp = Path(tempfile.mkdtemp(prefix="mm-pg-"))
+    shutil.chown(tmp, "postgres") if os.geteuid() == 0 else None
+    run = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    port = _free_port()
+    subprocess.run(
+        [*run, str(bindir / "initdb"), "-D", str(tmp / "data"), "-A", "trust", "-U", "postgres"],
+        check=True,
+        capture_output=True,
+    )
+    opts = (
+        f"-c listen_addresses=127.0.0.1 -p {port} -k {tmp} -c fsync=off "
+        "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+    )
+    subprocess.run(
+        [
+            *run,
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(tmp / "data"),
+            "-o",
+            opts,
+            "-l",
+            str(tmp / "log"),
+            "-w",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
+    finally:
+        subprocess.run(
+            [*run, str(bindir / "pg_ctl"), "-D", str(tmp / "data"), "-m", "immediate", "stop"],
+            capture_output=True,
+        )
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _worker_id(request) -> str:
+    return getattr(request.config, "workerinput", {}).get("workerid", "main")
+
+
+@pytest.fixture(scope="session")
+def database(backend, request, tmp_path_factory):
+    """A migrated database for this worker on `backend`, shared by the session's tests."""
+    if backend == "sqlite":
+        path = tmp_path_factory.mktemp("db") / "motormall.db"
+        db = Database(f"sqlite:///{path}")
+    else:
+        server = request.getfixturevalue("pg_server_url")
+        name = f"mm_test_{_worker_id(request)}"
+        admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        db = Database(f"{server}/{name}")
+    upgrade(db)
+    yield db
+    db.dispose()
+
+
+def _empty(db: Database) -> None:
+    with db.transaction() as session:
+        for table in reversed(Base.metadata.sorted_tables):
+            session.execute(table.delete())
+
+
+@pytest.fixture
+def db(database):
+    """The database, emptied after the test."""
+    yield database
+    _empty(database)
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return Settings(
+        var_dir=tmp_path / "var",
+        secret_key="test-secret-key",
+        rate_limits="on",
+        embedded_worker=False,
+    )
+
+
+@pytest.fixture
+def app(db, settings):
+    from motormall.app import create_app
+
+    return create_app(settings, db, run_jobs=False)
+
+
+@pytest.fixture
+def client(app):
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Expose each phase's report to fixtures (the browser keeps a screenshot on failure)."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)

@@ -1,0 +1,91 @@
+"""Browser journey in Debian's Chromium: search → vehicle page → switch language."""
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from tests import factories as f
+from tests.conftest import _free_port
+
+CHROMIUM = "/usr/lib/chromium/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package")
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--disable-component-update",
+            ],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def live_server(app):
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 10
+    while not server.started and time.time() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
+    pg = context.new_page()
+    yield pg
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+def test_search_then_vehicle_then_chinese(db, live_server, page):
+    net = f.network(db)
+    f.stock(db, net["dealers"]["SH-1"], net["trims"][0], range(1, 4), price="268000.00")
+    f.stock(db, net["dealers"]["NJ-1"], net["trims"][1], range(10, 12), price="179800.00")
+
+    page.goto(f"{live_server}/search")
+    page.select_option("select[name=brand]", "BMW")
+    page.select_option("select[name=city]", "Shanghai")
+    page.select_option("select[name=sort]", "distance")
+    page.click("form#filters button[type=submit]")
+    page.wait_for_url("**/search?**")
+    cards = page.locator("article.card")
+    assert cards.count() == 3
+    assert "km" in cards.first.inner_text()
+
+    cards.first.locator("a").first.click()
+    page.wait_for_url("**/vehicles/**")
+    assert page.locator("h1").inner_text() == "BMW iX3"
+    assert page.locator("#price").inner_text() == "CN¥268,000"
+    assert page.locator("img.hero-photo").evaluate("img => img.naturalWidth") == 800
+
+    page.click("a[data-lang=zh_Hans]")
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "zh-Hans"
+    assert page.locator("#price").inner_text() == "¥268,000"
+    assert "纯电" in page.content()

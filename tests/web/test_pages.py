@@ -1,0 +1,93 @@
+"""Pages over HTTP: language, prices per locale, login with CSRF, staff homes."""
+
+import re
+
+import pytest
+
+from tests import factories as f
+
+
+@pytest.fixture
+def stocked(db):
+    net = f.network(db)
+    f.stock(db, net["dealers"]["SH-1"], net["trims"][0], range(1, 4), price="268000.00")
+    return net
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([0-9a-f]+)"', html).group(1)
+
+
+def test_search_page_lists_cars_with_prices_per_locale(client, stocked):
+    r = client.get("/search?brand=BMW&city=Shanghai")
+    assert r.status_code == 200
+    assert r.text.count('class="card"') == 3
+    assert "CN¥268,000" in r.text
+    assert "content-security-policy" in r.headers
+    r = client.get("/search?brand=BMW&city=Shanghai", headers={"Accept-Language": "zh-CN"})
+    assert '<html lang="zh-Hans">' in r.text and "¥268,000" in r.text and "找车" in r.text
+
+
+def test_language_switch_sets_a_cookie_and_stays_on_the_page(client, stocked):
+    r = client.get("/lang/zh_Hans?next=/search", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/search"
+    assert "mm_lang=zh_Hans" in r.headers["set-cookie"]
+    assert (
+        client.get("/lang/en?next=https://evil.example", follow_redirects=False).headers["location"]
+        == "/"
+    )
+
+
+def test_vehicle_page(client, stocked):
+    r = client.get(f"/vehicles/{f.vin(1)}")
+    assert r.status_code == 200 and f.vin(1) in r.text and "Electric" in r.text
+    assert client.get(f"/vehicles/{f.vin(99)}").status_code == 404
+
+
+def test_login_needs_csrf_and_sets_a_safe_cookie(client, stocked):
+    page = client.get("/login")
+    r = client.post(
+        "/login", data={"email": "manager@test.dev", "password": f.PASSWORD}, follow_redirects=False
+    )
+    assert r.status_code == 400  # no CSRF token
+    r = client.post(
+        "/login",
+        data={
+            "email": "manager@test.dev",
+            "password": f.PASSWORD,
+            "csrf_token": csrf_of(page.text),
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/dealer"
+    cookie = r.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie
+    portal = client.get("/dealer")
+    assert "Dealer SH-1" in portal.text and "Import stock" in portal.text
+    # the session cookie does not authenticate the JSON API
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_dealer_portal_redirects_strangers_to_login(client, stocked):
+    r = client.get("/dealer", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")
+
+
+def test_register_page_creates_a_customer(client, stocked):
+    page = client.get("/register")
+    r = client.post(
+        "/register",
+        data={
+            "email": "new@test.dev",
+            "password": "long-enough-1",
+            "name": "Chen Jie",
+            "phone": "13800138000",
+            "city": "Shanghai",
+            "csrf_token": csrf_of(page.text),
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    token = f.token(client, "new@test.dev", "long-enough-1")
+    me = client.get("/api/v1/me", headers=token).json()
+    assert me["phone"] == "+8613800138000" and me["role"] == "customer"
