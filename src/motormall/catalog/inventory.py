@@ -9,12 +9,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from motormall.catalog.models import Dealer, Tower, Trim, Vehicle, VehicleStatus
 from motormall.catalog.vin import normalise_vin
 from motormall.platform import audit
-from motormall.platform.errors import DomainError, Invalid
+from motormall.platform.errors import Conflict, DomainError, Invalid
 from motormall.platform.money import parse_amount
 
 COLUMNS = ("vin", "trim_id", "color", "year", "price", "location")
@@ -167,7 +168,7 @@ def _apply(session: Session, dealer: Dealer, rows: list[Row], report: Report) ->
             {
                 v.vin: v
                 for v in session.scalars(
-                    select(Vehicle).where(Vehicle.vin.in_(chunk)).with_for_update()
+                    select(Vehicle).where(Vehicle.vin.in_(chunk)).with_for_update(of=Vehicle)
                 )
             }
         )
@@ -236,7 +237,15 @@ def _apply(session: Session, dealer: Dealer, rows: list[Row], report: Report) ->
             vehicle.color, vehicle.year, vehicle.price = row.color, row.year, row.price
             vehicle.tower_id, vehicle.bay = tower_id, bay
             report.updated += 1
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        # a concurrent import stocked one of these VINs or bays first (unique constraints)
+        raise Conflict(
+            "import_conflict",
+            "Another import changed the same cars at the same time; "
+            "run this import again to see which lines are now duplicates.",
+        ) from None
 
 
 def _free_bays(session: Session, towers: dict[int, Tower]) -> dict[int, list[int]]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 
 from motormall.catalog.models import Dealer, Tower
@@ -13,8 +14,14 @@ from motormall.platform import audit, events
 from motormall.platform.auth import Role, User, authenticate, create_user, issue_token
 from motormall.platform.auth import revoke_token as _revoke
 from motormall.platform.db import utcnow
-from motormall.platform.deps import AppSettings, CurrentPrincipal, DbSession, bearer_token
-from motormall.platform.errors import Unauthenticated
+from motormall.platform.deps import (
+    AppSettings,
+    CurrentPrincipal,
+    DbSession,
+    ReadSession,
+    bearer_token,
+)
+from motormall.platform.errors import NotFound, Unauthenticated
 
 router = APIRouter(tags=["accounts"])
 
@@ -93,7 +100,7 @@ def register_customer(body: schemas.RegisterIn, session: DbSession):
 
 
 @router.get("/me", response_model=schemas.MeOut)
-def me(session: DbSession, who: CurrentPrincipal):
+def me(session: ReadSession, who: CurrentPrincipal):
     user = session.get(User, who.user_id)
     dealer = (
         session.scalar(select(Dealer.code).where(Dealer.id == user.dealer_id))
@@ -114,4 +121,44 @@ def me(session: DbSession, who: CurrentPrincipal):
         tower=tower,
         phone=user.phone,
         city=user.city,
+    )
+
+
+@router.get("/customers/{customer_id}/timeline", response_model=schemas.Timeline)
+def customer_timeline(
+    customer_id: str,
+    session: ReadSession,
+    who: CurrentPrincipal,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[int | None, Query(description="id of the last event seen")] = None,
+):
+    """Every event of one customer across channels, newest first.
+
+    OEM admins see anyone's; dealer staff only customers who have dealt with their dealer
+    (a lead, test drive or order there); a customer sees their own. Anyone else: 404.
+    """
+    if not events.may_see_timeline(session, who, customer_id):
+        raise NotFound("not_found", "No such customer.")
+    rows = events.timeline(session, customer_id, limit=limit + 1, before_id=cursor)
+    dealer_codes = dict(
+        session.execute(
+            select(Dealer.id, Dealer.code).where(
+                Dealer.id.in_({r.dealer_id for r in rows if r.dealer_id})
+            )
+        ).all()
+    )
+    items = [
+        schemas.TimelineEvent(
+            id=r.id,
+            at=r.at.isoformat(),
+            type=r.type,
+            entity_type=r.entity_type,
+            entity_id=r.entity_id,
+            dealer=dealer_codes.get(r.dealer_id),
+            payload=r.payload,
+        )
+        for r in rows[:limit]
+    ]
+    return schemas.Timeline(
+        items=items, next_cursor=str(items[-1].id) if len(rows) > limit else None
     )

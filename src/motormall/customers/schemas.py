@@ -54,3 +54,18 @@ class MeOut(BaseModel):
     tower: str | None
     phone: str | None = None
     city: str | None = None
+
+
+class TimelineEvent(BaseModel):
+    id: int
+    at: str
+    type: str
+    entity_type: str
+    entity_id: str
+    dealer: str | None
+    payload: dict
+
+
+class Timeline(BaseModel):
+    items: list[TimelineEvent]
+    next_cursor: str | None

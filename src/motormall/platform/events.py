@@ -17,7 +17,7 @@ from motormall.platform.db import Base, UTCDateTime, utcnow
 
 class DomainEvent(Base):
     __tablename__ = "domain_events"
-    __table_args__ = (Index("ix_domain_events_customer_at", "customer_id", "at"),)
+    __table_args__ = (Index("ix_domain_events_customer", "customer_id", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -53,12 +53,31 @@ def emit(
     return event
 
 
-def timeline(session: Session, customer_id: str, *, limit: int = 100) -> list[DomainEvent]:
-    """A customer's events across every channel, newest first."""
-    stmt = (
-        select(DomainEvent)
-        .where(DomainEvent.customer_id == customer_id)
-        .order_by(DomainEvent.at.desc(), DomainEvent.id.desc())
-        .limit(limit)
-    )
-    return list(session.scalars(stmt))
+def timeline(
+    session: Session, customer_id: str, *, limit: int = 100, before_id: int | None = None
+) -> list[DomainEvent]:
+    """A customer's events across every channel, newest first (ids grow with time)."""
+    stmt = select(DomainEvent).where(DomainEvent.customer_id == customer_id)
+    if before_id is not None:
+        stmt = stmt.where(DomainEvent.id < before_id)
+    return list(session.scalars(stmt.order_by(DomainEvent.id.desc()).limit(limit)))
+
+
+def may_see_timeline(session: Session, principal, customer_id: str) -> bool:
+    """Admins see all; a customer sees their own; dealer staff see customers who dealt with
+    their dealer, which is exactly when an event of that customer names the dealer."""
+    if principal.is_admin or principal.user_id == customer_id:
+        return True
+    if principal.is_dealer:
+        return (
+            session.scalar(
+                select(DomainEvent.id)
+                .where(
+                    DomainEvent.customer_id == customer_id,
+                    DomainEvent.dealer_id == principal.dealer_id,
+                )
+                .limit(1)
+            )
+            is not None
+        )
+    return False

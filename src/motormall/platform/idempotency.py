@@ -28,7 +28,7 @@ class IdempotencyRecord(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     request_hash: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int | None] = mapped_column(Integer)
-    response: Mapped[Any] = mapped_column(JSON)
+    response: Mapped[Any] = mapped_column(JSON, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
@@ -62,6 +62,8 @@ def begin(session: Session, *, scope: str, key: str | None, body: Any) -> Replay
         except IntegrityError:
             # a concurrent request with this key committed first: answer as it did
             row = session.get(IdempotencyRecord, (scope, key), populate_existing=True)
+            if row is None:
+                raise
     if row.request_hash != digest:
         raise Invalid(
             "idempotency_key_reused",

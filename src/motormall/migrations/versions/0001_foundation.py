@@ -74,7 +74,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_domain_events")),
     )
     with op.batch_alter_table("domain_events", schema=None) as batch_op:
-        batch_op.create_index("ix_domain_events_customer_at", ["customer_id", "at"], unique=False)
+        batch_op.create_index("ix_domain_events_customer", ["customer_id", "id"], unique=False)
         batch_op.create_index(batch_op.f("ix_domain_events_dealer_id"), ["dealer_id"], unique=False)
 
     op.create_table(
@@ -83,7 +83,7 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=200), nullable=False),
         sa.Column("request_hash", sa.String(length=64), nullable=False),
         sa.Column("status_code", sa.Integer(), nullable=True),
-        sa.Column("response", sa.JSON(), nullable=False),
+        sa.Column("response", sa.JSON(), nullable=True),
         sa.Column("created_at", motormall.platform.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("scope", "key", name=op.f("pk_idempotency_keys")),
     )
@@ -285,7 +285,7 @@ def downgrade() -> None:
     op.drop_table("idempotency_keys")
     with op.batch_alter_table("domain_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_domain_events_dealer_id"))
-        batch_op.drop_index("ix_domain_events_customer_at")
+        batch_op.drop_index("ix_domain_events_customer")
 
     op.drop_table("domain_events")
     with op.batch_alter_table("dealers", schema=None) as batch_op:
