@@ -32,6 +32,7 @@ from motormall.platform.db import utcnow
 from motormall.platform.deps import SESSION_COOKIE, AppSettings, DbSession, ReadSession
 from motormall.platform.errors import DomainError
 from motormall.platform.money import parse_amount
+from motormall.web import STATIC_DIR
 from motormall.web.i18n import LANGUAGES
 from motormall.web.render import LANG_COOKIE, check_csrf, page_principal, render, set_cookie
 
@@ -186,6 +187,15 @@ def listing_photo(trim_id: int, colour: str, session: ReadSession, settings: App
         )
     return FileResponse(
         path, media_type="image/png", headers={"Cache-Control": "public, max-age=86400"}
+    )
+
+
+@router.get("/favicon.ico")
+def favicon():
+    return FileResponse(
+        STATIC_DIR / "favicon.svg",
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=604800"},
     )
 
 
