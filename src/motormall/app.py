@@ -15,8 +15,11 @@ import motormall.jobs  # noqa: F401  the embedded consumer must know every task
 from motormall import __version__
 from motormall.catalog.api import router as catalog_router
 from motormall.customers.api import router as customers_router
+from motormall.orders.api import router as orders_router
+from motormall.payments.api import router as payments_router
+from motormall.payments.pages import router as sandbox_router
 from motormall.platform import errors, jobs
-from motormall.platform.config import Settings, get_settings
+from motormall.platform.config import Settings, get_settings, use_settings
 from motormall.platform.db import Database, use_database
 from motormall.platform.http import EdgeMiddleware
 from motormall.web import STATIC_DIR
@@ -32,6 +35,7 @@ def create_app(
     settings = settings or get_settings()
     db = db or Database(settings.effective_database_url, pool_size=settings.db_pool_size)
     use_database(db)
+    use_settings(settings)
     run_jobs = settings.embedded_worker if run_jobs is None else run_jobs
 
     @asynccontextmanager
@@ -57,8 +61,11 @@ def create_app(
     api = APIRouter(prefix="/api/v1")
     api.include_router(customers_router)
     api.include_router(catalog_router)
+    api.include_router(orders_router)
+    api.include_router(payments_router)
     app.include_router(api)
     app.include_router(pages_router)
+    app.include_router(sandbox_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz", tags=["ops"])

@@ -1,3 +1,5 @@
 """Every domain's background tasks, imported so a worker knows them all."""
 
+from motormall.orders import jobs as order_jobs  # noqa: F401
+from motormall.payments import jobs as payment_jobs  # noqa: F401
 from motormall.platform import maintenance  # noqa: F401

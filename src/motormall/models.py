@@ -1,7 +1,24 @@
 """Every domain's tables, imported so that one MetaData knows them all (for Alembic)."""
 
-from motormall.catalog import models as catalog_models  # noqa: F401
-from motormall.platform import audit, auth, events, idempotency  # noqa: F401
+from motormall.catalog import models as catalog_models
+from motormall.orders import models as order_models
+from motormall.payments import ledger
+from motormall.payments import models as payment_models
+from motormall.payments.providers import sandbox
+from motormall.platform import audit, auth, events, idempotency
 from motormall.platform.db import Base
 
 metadata = Base.metadata
+
+__all__ = [
+    "metadata",
+    "catalog_models",
+    "order_models",
+    "ledger",
+    "payment_models",
+    "sandbox",
+    "audit",
+    "auth",
+    "events",
+    "idempotency",
+]

@@ -27,6 +27,20 @@ class Settings(BaseSettings):
     login_failures_allowed: int = 5  # per account and per address, per window
     login_failure_window_s: int = 900
     db_pool_size: int = 16
+    # orders and payments
+    order_hold_minutes: int = 15  # a reservation lapses unless the deposit is paid in time
+    deposit_amount: str = "5000.00"
+    return_window_days: int = 7
+    return_mileage_km: int = 300
+    dealer_commission_rate: str = "0.03"  # of the price, to the dealer credited with the sale
+    payment_provider: str = "sandbox"  # sandbox | alipay
+    public_url: str = "http://127.0.0.1:8000"  # where providers send buyers back and notify
+    sandbox_secret: str = ""  # empty: derived from the secret key
+    sandbox_chaos: bool = False  # deliver notifications late, twice, out of order
+    alipay_app_id: str = ""
+    alipay_app_private_key: str = ""  # PEM
+    alipay_public_key: str = ""  # PEM, Alipay's key that signs notifications
+    alipay_gateway: str = "https://openapi.alipay.com/gateway.do"
 
     @property
     def effective_database_url(self) -> str:
@@ -54,6 +68,19 @@ class Settings(BaseSettings):
         return path.read_text().strip()
 
 
-@lru_cache
+_current: Settings | None = None
+
+
+def use_settings(settings: Settings | None) -> None:
+    """Make `settings` the process's settings (the app and its jobs then agree)."""
+    global _current
+    _current = settings
+
+
 def get_settings() -> Settings:
+    return _current or _from_environment()
+
+
+@lru_cache
+def _from_environment() -> Settings:
     return Settings()

@@ -22,6 +22,9 @@ class DomainError(Exception):
     title = "Request failed"
 
     def __init__(self, code: str, detail: str, **fields: Any):
+        clash = fields.keys() & {"type", "title", "status", "detail", "code"}
+        if clash:
+            raise ValueError(f"extra problem fields may not be named {sorted(clash)}")
         super().__init__(detail)
         self.code = code
         self.detail = detail
@@ -30,6 +33,12 @@ class DomainError(Exception):
 
 class Invalid(DomainError):
     title = "Invalid input"
+
+
+class BadRequest(DomainError):
+    """Input we cannot even read as what it claims to be (e.g. a forged signature)."""
+
+    title = "Bad request"
 
 
 class Unauthenticated(DomainError):
@@ -61,6 +70,7 @@ class TooLarge(DomainError):
 
 
 STATUS = {
+    BadRequest: 400,
     Invalid: 422,
     Unauthenticated: 401,
     Forbidden: 403,

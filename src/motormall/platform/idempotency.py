@@ -85,3 +85,20 @@ def purge_expired(session: Session, *, older_than: dt.datetime) -> int:
         delete(IdempotencyRecord).where(IdempotencyRecord.created_at < older_than)
     )
     return result.rowcount or 0
+
+
+def respond(
+    session: Session, *, scope: str, key: str | None, body: Any, work, status_code: int = 201
+):
+    """Run `work()` (returning a JSON-able dict) at most once per key and body; a repeat gets
+    the first response. The route's transaction commits the key with the work."""
+    from fastapi.responses import JSONResponse
+
+    replay = begin(session, scope=scope, key=key, body=body)
+    if replay is not None:
+        return JSONResponse(
+            replay.body, status_code=replay.status_code, headers={"Idempotent-Replayed": "true"}
+        )
+    result = work()
+    finish(session, scope=scope, key=key, status_code=status_code, body=result)
+    return JSONResponse(result, status_code=status_code)

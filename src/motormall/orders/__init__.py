@@ -1,0 +1,1 @@
+"""Orders: a VIN reserved for one buyer, paid, handed over, and possibly returned."""

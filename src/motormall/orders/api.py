@@ -1,0 +1,256 @@
+"""Order routes: reserve, read, cancel, prepare, hand over, return, pay."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy import select
+
+from motormall.catalog.models import Dealer, Tower
+from motormall.orders import schemas, service
+from motormall.orders.models import Order
+from motormall.orders.rules import ENDED
+from motormall.payments import service as payments
+from motormall.payments.models import PaymentIntent, Purpose
+from motormall.platform import idempotency
+from motormall.platform.auth import Principal, Role
+from motormall.platform.db import utcnow
+from motormall.platform.deps import (
+    AppSettings,
+    CurrentPrincipal,
+    DbSession,
+    ReadSession,
+    idempotency_key,
+    require,
+)
+from motormall.platform.errors import Forbidden, Invalid
+from motormall.platform.money import MoneyOut
+
+router = APIRouter(tags=["orders"])
+Customer = Annotated[Principal, require(Role.customer)]
+IdempotencyKey = Annotated[str | None, Depends(idempotency_key)]
+
+
+def order_out(session, order: Order) -> schemas.OrderOut:
+    intents = payments.intents_of(session, order.id)
+    paid = payments.paid_total(session, order.id)
+    if order.delivery_tower_id:
+        delivery = schemas.Delivery(
+            kind="tower", code=session.get(Tower, order.delivery_tower_id).code
+        )
+    else:
+        delivery = schemas.Delivery(
+            kind="dealer", code=session.get(Dealer, order.delivery_dealer_id).code
+        )
+    ended = order.status in {s.value for s in ENDED}
+    due = Decimal("0.00") if ended else max(order.price - paid, Decimal("0.00"))
+
+    def money(amount):
+        return MoneyOut.of(amount, order.currency)
+
+    return schemas.OrderOut(
+        id=order.id,
+        status=order.status,
+        vin=order.vin,
+        product=order.product,
+        term_months=order.term_months,
+        price=money(order.price),
+        deposit=money(order.deposit),
+        paid=money(paid),
+        balance_due=money(due),
+        delivery=delivery,
+        credited_dealer=session.scalar(
+            select(Dealer.code).where(Dealer.id == order.credited_dealer_id)
+        ),
+        expires_at=order.expires_at.isoformat() if order.expires_at else None,
+        created_at=order.created_at.isoformat(),
+        handed_over_at=order.handed_over_at.isoformat() if order.handed_over_at else None,
+        payments=[
+            schemas.PaymentSummary(
+                id=i.id,
+                purpose=i.purpose,
+                amount=money(i.amount),
+                status=i.status,
+                refunded=money(i.refunded),
+            )
+            for i in intents
+        ],
+    )
+
+
+def intent_out(intent: PaymentIntent) -> schemas.IntentOut:
+    return schemas.IntentOut(
+        id=intent.id,
+        order_id=intent.order_id,
+        provider=intent.provider,
+        purpose=intent.purpose,
+        amount=MoneyOut.of(intent.amount, intent.currency),
+        status=intent.status,
+        pay_url=intent.pay_url,
+        created_at=intent.created_at.isoformat(),
+    )
+
+
+@router.post(
+    "/orders",
+    status_code=201,
+    response_model=schemas.OrderOut,
+    responses={409: {"description": "vehicle_unavailable"}},
+)
+def create_order(
+    body: schemas.OrderIn,
+    session: DbSession,
+    who: Customer,
+    settings: AppSettings,
+    key: IdempotencyKey,
+):
+    """Reserve a vehicle by VIN. It is held until `expires_at`; pay the deposit before then.
+    Send an `Idempotency-Key` so a retried request never makes a second order."""
+
+    def work():
+        req = service.ReserveRequest(
+            vin=body.vin,
+            product=body.product,
+            delivery_dealer=body.delivery_dealer,
+            term_months=body.term_months,
+            down_payment=body.down_payment,
+            coupon=body.coupon,
+        )
+        order = service.reserve(session, who, req, now=utcnow(), settings=settings)
+        return order_out(session, order).model_dump(mode="json")
+
+    return idempotency.respond(
+        session,
+        scope=f"{who.user_id}:POST /orders",
+        key=key,
+        body=body.model_dump(mode="json"),
+        work=work,
+    )
+
+
+@router.get("/orders", response_model=schemas.OrderList)
+def list_orders(
+    session: ReadSession,
+    who: CurrentPrincipal,
+    status: Annotated[list[str] | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+):
+    """The caller's orders: a buyer's own, a dealer's deliveries and credited sales, a
+    tower's handovers; OEM admins see all."""
+    items = service.list_for(session, who, statuses=status, limit=limit)
+    return schemas.OrderList(items=[order_out(session, o) for o in items], next_cursor=None)
+
+
+@router.get("/orders/{order_id}", response_model=schemas.OrderOut)
+def get_order(order_id: str, session: ReadSession, who: CurrentPrincipal):
+    return order_out(session, service.get_for(session, who, order_id))
+
+
+@router.post("/orders/{order_id}/cancel", response_model=schemas.OrderOut)
+def cancel_order(
+    order_id: str,
+    session: DbSession,
+    who: CurrentPrincipal,
+    settings: AppSettings,
+    body: schemas.CancelIn | None = None,
+):
+    """Cancel before handover; any deposit or payment goes back through the provider."""
+    order = service.get_for(session, who, order_id, lock=True)
+    if who.role == Role.tower:
+        raise Forbidden("role_not_allowed", "A tower cannot cancel orders.")
+    reason = body.reason if body else "cancelled by request"
+    service.cancel(session, who, order, now=utcnow(), settings=settings, reason=reason)
+    return order_out(session, order)
+
+
+@router.post("/orders/{order_id}/ready", response_model=schemas.OrderOut)
+def ready_order(order_id: str, session: DbSession, who: CurrentPrincipal):
+    """The delivering dealer has prepared the car (pre-delivery inspection done)."""
+    order = service.get_for(session, who, order_id, lock=True)
+    service.prepare(session, who, order, now=utcnow())
+    return order_out(session, order)
+
+
+@router.post("/orders/{order_id}/handover", response_model=schemas.OrderOut)
+def hand_over(
+    order_id: str,
+    session: DbSession,
+    who: CurrentPrincipal,
+    settings: AppSettings,
+    body: schemas.OdometerIn | None = None,
+):
+    """The delivering dealer or tower hands the car over; the sale is recognised."""
+    order = service.get_for(session, who, order_id, lock=True)
+    service.hand_over(
+        session,
+        who,
+        order,
+        odometer_km=body.odometer_km if body else 0,
+        now=utcnow(),
+        settings=settings,
+    )
+    return order_out(session, order)
+
+
+@router.post("/orders/{order_id}/return", response_model=schemas.OrderOut)
+def return_order(
+    order_id: str,
+    body: schemas.OdometerIn,
+    session: DbSession,
+    who: CurrentPrincipal,
+    settings: AppSettings,
+):
+    """Return a handed-over car within the return window and mileage limit; full refund."""
+    order = service.get_for(session, who, order_id, lock=True)
+    if who.user_id != order.customer_id and not who.is_admin:
+        raise Forbidden("role_not_allowed", "Only the buyer returns a car.")
+    service.return_car(
+        session, who, order, odometer_km=body.odometer_km, now=utcnow(), settings=settings
+    )
+    return order_out(session, order)
+
+
+@router.get("/orders/{order_id}/instalments")
+def instalments(order_id: str, session: ReadSession, who: CurrentPrincipal):
+    """Monthly instalments of a financed order (none for cash orders)."""
+    service.get_for(session, who, order_id)
+    return {"items": [], "next_cursor": None}
+
+
+@router.post("/orders/{order_id}/payments", status_code=201, response_model=schemas.IntentOut)
+def pay(
+    order_id: str,
+    body: schemas.PaymentIn,
+    session: DbSession,
+    who: CurrentPrincipal,
+    settings: AppSettings,
+    key: IdempotencyKey,
+):
+    """Start a payment at the provider; the buyer pays at `pay_url`, and the order moves on
+    when the provider's signed notification arrives."""
+
+    def work():
+        order = service.get_for(session, who, order_id, lock=True)
+        money = body.money
+        if money.currency != order.currency:
+            raise Invalid("currency_mismatch", f"This order is paid in {order.currency}.")
+        intent = payments.create_intent(
+            session,
+            who,
+            order,
+            amount=money.amount,
+            purpose=Purpose(body.purpose),
+            settings=settings,
+            now=utcnow(),
+        )
+        return intent_out(intent).model_dump(mode="json")
+
+    return idempotency.respond(
+        session,
+        scope=f"{who.user_id}:POST /orders/{order_id}/payments",
+        key=key,
+        body=body.model_dump(mode="json"),
+        work=work,
+    )

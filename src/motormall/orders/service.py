@@ -1,0 +1,422 @@
+"""Order rules: reserve a VIN, follow the state machine, hand over, take back. No HTTP here.
+
+A vehicle is held by at most one live order. Two guards keep it so on SQLite and PostgreSQL
+alike: the reservation flips the vehicle from `available` to `reserved` with a single
+conditional UPDATE (only one transaction can win it), and a partial unique index on live
+orders refuses a second one even if some future code path forgot the first guard.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from motormall.catalog.models import Dealer, Tower, Vehicle, VehicleStatus
+from motormall.catalog.vin import normalise_vin
+from motormall.orders import rules
+from motormall.orders.models import Order
+from motormall.orders.rules import LIVE, OrderStatus
+from motormall.platform import audit, events
+from motormall.platform.auth import Principal, Role
+from motormall.platform.config import Settings
+from motormall.platform.errors import Conflict, Forbidden, Invalid, NotFound
+from motormall.platform.money import parse_amount
+
+PRODUCTS = ("cash", "hire_purchase", "lease")
+
+
+@dataclass
+class ReserveRequest:
+    vin: str
+    product: str = "cash"
+    delivery_dealer: str | None = None  # a dealer code, or "tower:<code>"
+    term_months: int | None = None
+    down_payment: Decimal | None = None
+    coupon: str | None = None
+
+
+def _unavailable(vin: str) -> Conflict:
+    return Conflict(
+        "vehicle_unavailable",
+        f"Vehicle {vin} is not available: it is reserved, sold or on a test drive.",
+    )
+
+
+def reserve(
+    session: Session, who: Principal, req: ReserveRequest, *, now: dt.datetime, settings: Settings
+) -> Order:
+    """Hold `req.vin` for `who` until the deposit is paid (or the hold lapses)."""
+    vin = normalise_vin(req.vin)
+    vehicle = session.scalar(select(Vehicle).where(Vehicle.vin == vin))
+    if vehicle is None or vehicle.status == VehicleStatus.withdrawn:
+        raise NotFound("vehicle_not_found", f"No vehicle with VIN {vin}.")
+    if req.coupon:
+        raise Conflict("coupon_unavailable", f"Coupon {req.coupon!r} is not valid now.")
+    _check_product(req)
+    dealer, tower = _delivery(session, req.delivery_dealer, vehicle)
+
+    if vehicle.status == VehicleStatus.reserved:
+        _expire_lapsed_hold(session, vehicle.id, now=now)
+    won = session.execute(
+        update(Vehicle)
+        .where(Vehicle.id == vehicle.id, Vehicle.status == VehicleStatus.available.value)
+        .values(status=VehicleStatus.reserved.value, updated_at=now)
+    ).rowcount
+    if won != 1:
+        raise _unavailable(vin)
+
+    deposit = min(parse_amount(settings.deposit_amount), vehicle.price)
+    order = Order(
+        customer_id=who.user_id,
+        vehicle_id=vehicle.id,
+        vin=vin,
+        status=OrderStatus.reserved.value,
+        product=req.product,
+        term_months=req.term_months,
+        down_payment=req.down_payment,
+        price=vehicle.price,
+        deposit=deposit,
+        currency=vehicle.currency,
+        coupon=req.coupon,
+        delivery_dealer_id=dealer.id if dealer else None,
+        delivery_tower_id=tower.id if tower else None,
+        credited_dealer_id=(dealer.id if dealer else vehicle.dealer_id),
+        credit_reason="delivery_dealer" if dealer else "stocking_dealer",
+        expires_at=now + dt.timedelta(minutes=settings.order_hold_minutes),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(order)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise _unavailable(vin) from None  # the live-order index caught a second hold
+    _record(
+        session,
+        order,
+        "order.reserved",
+        actor_id=who.user_id,
+        now=now,
+        detail={
+            "vin": vin,
+            "price": f"{order.price:.2f}",
+            "expires_at": order.expires_at.isoformat(),
+        },
+    )
+    return order
+
+
+def _check_product(req: ReserveRequest) -> None:
+    if req.product not in PRODUCTS:
+        raise Invalid("unknown_product", f"product must be one of {', '.join(PRODUCTS)}.")
+    if req.product == "cash":
+        if req.term_months or req.down_payment:
+            raise Invalid("not_financed", "A cash order takes no term_months or down_payment.")
+    elif not req.term_months or not 6 <= req.term_months <= 84:
+        raise Invalid("invalid_term", "Hire purchase and lease need term_months from 6 to 84.")
+
+
+def _delivery(session: Session, choice: str | None, vehicle: Vehicle):
+    """The dealer or tower that hands the car over; by default where the car stands."""
+    if not choice:
+        if vehicle.tower_id:
+            return None, session.get(Tower, vehicle.tower_id)
+        return session.get(Dealer, vehicle.dealer_id), None
+    if choice.lower().startswith("tower:"):
+        tower = session.scalar(select(Tower).where(Tower.code == choice[6:].upper()))
+        if tower is None:
+            raise Invalid("unknown_tower", f"No tower with code {choice[6:]!r}.")
+        return None, tower
+    dealer = session.scalar(select(Dealer).where(Dealer.code == choice.upper()))
+    if dealer is None:
+        raise Invalid("unknown_dealer", f"No dealer with code {choice!r}.")
+    if vehicle.brand_id not in {b.id for b in dealer.brands}:
+        raise Invalid(
+            "dealer_not_authorised",
+            f"Dealer {dealer.code} does not sell this brand; pick another dealer.",
+        )
+    return dealer, None
+
+
+def _expire_lapsed_hold(session: Session, vehicle_id: int, *, now: dt.datetime) -> None:
+    """A hold past its time is released on the spot, not only by the sweeping job."""
+    lapsed = session.scalar(
+        select(Order)
+        .where(
+            Order.vehicle_id == vehicle_id,
+            Order.status == OrderStatus.reserved.value,
+            Order.expires_at <= now,
+        )
+        .with_for_update()
+    )
+    if lapsed is not None:
+        expire(session, lapsed, now=now)
+
+
+def expire(session: Session, order: Order, *, now: dt.datetime) -> None:
+    _move(session, order, "expire", actor_id=None, now=now)
+    order.expires_at = None
+    _set_vehicle(session, order.vehicle_id, VehicleStatus.available, now=now)
+
+
+def expire_due(session: Session, *, now: dt.datetime, limit: int = 500) -> int:
+    """Release every hold whose time is up (the scheduled sweep)."""
+    stmt = (
+        select(Order)
+        .where(Order.status == OrderStatus.reserved.value, Order.expires_at <= now)
+        .order_by(Order.expires_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    due = list(session.scalars(stmt))
+    for order in due:
+        expire(session, order, now=now)
+    return len(due)
+
+
+def _set_vehicle(session: Session, vehicle_id: int, status: VehicleStatus, *, now) -> None:
+    session.execute(
+        update(Vehicle).where(Vehicle.id == vehicle_id).values(status=status.value, updated_at=now)
+    )
+
+
+def _move(
+    session: Session,
+    order: Order,
+    action: str,
+    *,
+    actor_id: str | None,
+    now: dt.datetime,
+    detail: dict | None = None,
+) -> None:
+    before = order.status
+    order.status = rules.next_status(order.status, action).value
+    order.updated_at = now
+    _record(
+        session,
+        order,
+        f"order.{order.status}",
+        actor_id=actor_id,
+        now=now,
+        detail={"from": before, "action": action, **(detail or {})},
+    )
+
+
+def _record(session: Session, order: Order, what: str, *, actor_id, now, detail) -> None:
+    audit.record(
+        session,
+        actor_id=actor_id,
+        action=what,
+        entity_type="order",
+        entity_id=order.id,
+        detail=detail,
+    )
+    events.emit(
+        session,
+        what,
+        entity_type="order",
+        entity_id=order.id,
+        customer_id=order.customer_id,
+        dealer_id=order.credited_dealer_id,
+        payload=detail,
+        at=now,
+    )
+
+
+# --- reading, with the caller's scope -------------------------------------------------------
+
+
+def get_for(session: Session, who: Principal, order_id: str, *, lock: bool = False) -> Order:
+    """The order if `who` may see it: its buyer, the delivery or credited dealer's staff, the
+    delivery tower, or an OEM admin. Anyone else gets 404."""
+    stmt = select(Order).where(Order.id == order_id)
+    order = session.scalar(stmt.with_for_update() if lock else stmt)
+    if order is None or not may_see(who, order):
+        raise NotFound("order_not_found", f"No order {order_id}.")
+    return order
+
+
+def may_see(who: Principal, order: Order) -> bool:
+    if who.is_admin or who.user_id == order.customer_id:
+        return True
+    if who.is_dealer:
+        return who.dealer_id in (order.delivery_dealer_id, order.credited_dealer_id)
+    return who.role == Role.tower and who.tower_id == order.delivery_tower_id
+
+
+def list_for(session: Session, who: Principal, *, statuses=None, limit=50, before=None):
+    stmt = select(Order)
+    if who.is_dealer:
+        stmt = stmt.where(
+            (Order.delivery_dealer_id == who.dealer_id)
+            | (Order.credited_dealer_id == who.dealer_id)
+        )
+    elif who.role == Role.tower:
+        stmt = stmt.where(Order.delivery_tower_id == who.tower_id)
+    elif not who.is_admin:
+        stmt = stmt.where(Order.customer_id == who.user_id)
+    if statuses:
+        stmt = stmt.where(Order.status.in_(statuses))
+    if before:
+        stmt = stmt.where(Order.created_at < before)
+    return list(session.scalars(stmt.order_by(Order.created_at.desc()).limit(limit)))
+
+
+# --- what payments tell us ----------------------------------------------------------------
+
+
+def deposit_received(session: Session, order: Order, *, now: dt.datetime) -> str:
+    """Apply a confirmed deposit. Returns what happened: `applied`, `revived`, or `refund`
+    when the money cannot buy the car any more (cancelled, car gone, already paid)."""
+    status = OrderStatus(order.status)
+    if status == OrderStatus.reserved:
+        _move(session, order, "pay_deposit", actor_id=None, now=now)
+        order.expires_at = None
+        return "applied"
+    if status == OrderStatus.expired:
+        # the deposit came after the hold lapsed: keep the sale if the car is still free
+        won = session.execute(
+            update(Vehicle)
+            .where(Vehicle.id == order.vehicle_id, Vehicle.status == VehicleStatus.available.value)
+            .values(status=VehicleStatus.reserved.value, updated_at=now)
+        ).rowcount
+        if won == 1:
+            _move(session, order, "revive", actor_id=None, now=now)
+            return "revived"
+    return "refund"
+
+
+def balance_received(session: Session, order: Order, *, now: dt.datetime) -> str:
+    if order.status == OrderStatus.deposit_paid and order.product == "cash":
+        _move(session, order, "pay_balance", actor_id=None, now=now)
+        return "applied"
+    return "refund"
+
+
+def balance_due(order: Order) -> Decimal:
+    return order.price - order.deposit
+
+
+# --- dealer and buyer actions -------------------------------------------------------------
+
+
+def _check_handler(who: Principal, order: Order) -> None:
+    """Only the delivery dealer's staff, the delivery tower or an admin hand a car over."""
+    if who.is_admin:
+        return
+    if who.is_dealer and who.dealer_id == order.delivery_dealer_id:
+        return
+    if who.role == Role.tower and who.tower_id == order.delivery_tower_id:
+        return
+    if who.user_id == order.customer_id:
+        raise Forbidden("role_not_allowed", "The delivering dealer or tower hands the car over.")
+    raise NotFound("order_not_found", f"No order {order.id}.")
+
+
+def prepare(session: Session, who: Principal, order: Order, *, now: dt.datetime) -> Order:
+    _check_handler(who, order)
+    _move(session, order, "prepare", actor_id=who.user_id, now=now)
+    return order
+
+
+def hand_over(
+    session: Session,
+    who: Principal,
+    order: Order,
+    *,
+    odometer_km: int,
+    now: dt.datetime,
+    settings: Settings,
+) -> Order:
+    """The buyer drives away: the car is sold and the sale recognised in the ledger."""
+    from motormall.payments import service as payments
+
+    _check_handler(who, order)
+    if order.status in (OrderStatus.paid, OrderStatus.contracted):
+        _move(session, order, "prepare", actor_id=who.user_id, now=now)
+    _move(
+        session,
+        order,
+        "hand_over",
+        actor_id=who.user_id,
+        now=now,
+        detail={"odometer_km": odometer_km},
+    )
+    order.handed_over_at = now
+    order.odometer_at_handover = odometer_km
+    _set_vehicle(session, order.vehicle_id, VehicleStatus.sold, now=now)
+    payments.recognise_sale(session, order, settings=settings)
+    return order
+
+
+def cancel(
+    session: Session,
+    who: Principal,
+    order: Order,
+    *,
+    now: dt.datetime,
+    settings: Settings,
+    reason: str = "cancelled",
+) -> Order:
+    """End a live order before handover; every payment taken goes back to the buyer."""
+    from motormall.payments import service as payments
+
+    if order.status == OrderStatus.handed_over:
+        raise Conflict(
+            "illegal_transition",
+            "A handed-over car cannot be cancelled; return it within the window.",
+            current_status=order.status,
+        )
+    _move(session, order, "cancel", actor_id=who.user_id, now=now, detail={"reason": reason})
+    order.expires_at = None
+    order.ended_reason = reason
+    _set_vehicle(session, order.vehicle_id, VehicleStatus.available, now=now)
+    payments.refund_order(session, order, reason="order_cancelled", settings=settings, now=now)
+    return order
+
+
+def return_car(
+    session: Session,
+    who: Principal,
+    order: Order,
+    *,
+    odometer_km: int,
+    now: dt.datetime,
+    settings: Settings,
+) -> Order:
+    """The buyer brings the car back within the return window; all money goes back."""
+    from motormall.payments import service as payments
+
+    if order.status != OrderStatus.handed_over:
+        rules.next_status(order.status, "return")  # raises the 409 with what is allowed
+    rules.check_return(
+        handed_over_at=order.handed_over_at,
+        now=now,
+        odometer_at_handover=order.odometer_at_handover or 0,
+        odometer_now=odometer_km,
+        window_days=settings.return_window_days,
+        mileage_limit_km=settings.return_mileage_km,
+    )
+    _move(
+        session, order, "return", actor_id=who.user_id, now=now, detail={"odometer_km": odometer_km}
+    )
+    order.ended_reason = "returned"
+    # back to the dealer, but no longer new: the dealer decides how to list it again
+    _set_vehicle(session, order.vehicle_id, VehicleStatus.withdrawn, now=now)
+    payments.reverse_sale(session, order)
+    payments.refund_order(session, order, reason="car_returned", settings=settings, now=now)
+    return order
+
+
+def live_order_for_vehicle(session: Session, vehicle_id: int) -> Order | None:
+    return session.scalar(
+        select(Order).where(
+            Order.vehicle_id == vehicle_id, Order.status.in_([s.value for s in LIVE])
+        )
+    )

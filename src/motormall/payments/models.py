@@ -1,0 +1,73 @@
+"""Payment tables: intents, refunds, and every provider notification we received."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from decimal import Decimal
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from motormall.platform.auth import new_id
+from motormall.platform.db import Base, UTCDateTime, utcnow
+from motormall.platform.money import Cents
+
+
+class IntentStatus(enum.StrEnum):
+    pending = "pending"
+    succeeded = "succeeded"
+    failed = "failed"
+    flagged = "flagged"  # the provider reported something we refused (e.g. another amount)
+
+
+class Purpose(enum.StrEnum):
+    deposit = "deposit"
+    balance = "balance"
+
+
+class PaymentIntent(Base):
+    __tablename__ = "payment_intents"
+    __table_args__ = (Index("ix_payment_intents_status_created", "status", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    customer_id: Mapped[str] = mapped_column(String(32))
+    provider: Mapped[str] = mapped_column(String(20))
+    purpose: Mapped[str] = mapped_column(String(20))
+    amount: Mapped[Decimal] = mapped_column(Cents)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(20), default=IntentStatus.pending.value)
+    provider_ref: Mapped[str | None] = mapped_column(String(64))
+    pay_url: Mapped[str] = mapped_column(String(2000), default="")
+    refunded: Mapped[Decimal] = mapped_column(Cents, default=Decimal("0.00"))
+    flag: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    succeeded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Refund(Base):
+    __tablename__ = "refunds"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    intent_id: Mapped[str] = mapped_column(ForeignKey("payment_intents.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Cents)
+    currency: Mapped[str] = mapped_column(String(3))
+    reason: Mapped[str] = mapped_column(String(40))
+    provider_ref: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ProviderNotification(Base):
+    """Every notification that passed its signature check, once: a replay finds its row."""
+
+    __tablename__ = "provider_notifications"
+    __table_args__ = (UniqueConstraint("provider", "notification_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    notification_id: Mapped[str] = mapped_column(String(128))
+    intent_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    outcome: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

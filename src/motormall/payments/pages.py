@@ -1,0 +1,65 @@
+"""The sandbox provider's pay page: where a buyer 'pays' in the demo and in tests."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy import select
+
+from motormall.payments.jobs import deliver_sandbox_notification
+from motormall.payments.models import IntentStatus, PaymentIntent
+from motormall.payments.providers import sandbox
+from motormall.platform import jobs
+from motormall.platform.deps import AppSettings, DbSession, ReadSession
+from motormall.web.render import check_csrf, render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/sandbox/pay/{intent_id}")
+def pay_page(intent_id: str, request: Request, session: ReadSession):
+    intent = session.get(PaymentIntent, intent_id)
+    if intent is None or intent.provider != "sandbox":
+        return render(request, "not_found.html", status_code=404)
+    taken = session.scalar(
+        select(sandbox.SandboxPayment).where(sandbox.SandboxPayment.intent_id == intent_id)
+    )
+    return render(request, "sandbox_pay.html", intent=intent, taken=taken)
+
+
+@router.post("/sandbox/pay/{intent_id}")
+def pay_submit(
+    intent_id: str,
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    decision: Annotated[str, Form(pattern="^(pay|decline)$")],
+    csrf_token: Annotated[str, Form()] = "",
+):
+    check_csrf(request, csrf_token)
+    intent = session.get(PaymentIntent, intent_id)
+    if intent is None or intent.provider != "sandbox":
+        return render(request, "not_found.html", status_code=404)
+    taken = session.scalar(
+        select(sandbox.SandboxPayment).where(sandbox.SandboxPayment.intent_id == intent_id)
+    )
+    if taken is None and intent.status == IntentStatus.pending:
+        taken = sandbox.take_payment(
+            session,
+            intent_id=intent.id,
+            amount=intent.amount,
+            currency=intent.currency,
+            succeed=decision == "pay",
+        )
+        # one notification, possibly sent late or twice (a real duplicate: the same id)
+        for delay in sandbox.delivery_plan(settings):
+            args = (taken.ref, f"ntf-{taken.ref}")
+            if delay:
+                jobs.after_commit(
+                    session, deliver_sandbox_notification.schedule, args=args, delay=delay
+                )
+            else:
+                jobs.after_commit(session, deliver_sandbox_notification, *args)
+    return RedirectResponse(f"/orders/{intent.order_id}", status_code=303)
