@@ -89,3 +89,23 @@ def test_search_then_vehicle_then_chinese(db, live_server, page):
     assert page.locator("html").get_attribute("lang") == "zh-Hans"
     assert page.locator("#price").inner_text() == "¥268,000"
     assert "纯电" in page.content()
+
+
+def test_reserve_and_pay_the_deposit_in_the_browser(db, live_server, page):
+    net = f.network(db)
+    vin = f.stock(db, net["dealers"]["SH-1"], net["trims"][0], [1], price="268000.00")[0]
+
+    page.goto(f"{live_server}/vehicles/{vin}")
+    page.click("#reserve")
+    page.wait_for_url("**/login?**")
+    page.fill("input[name=email]", "buyer@test.dev")
+    page.fill("input[name=password]", f.PASSWORD)
+    page.click("form.narrow button[type=submit]")
+    page.wait_for_url(f"**/checkout/{vin}")
+    page.click("#reserve")
+    page.wait_for_url("**/sandbox/pay/**")
+    assert "5,000" in page.locator("h1").inner_text()
+    page.click("#pay")
+    page.wait_for_url("**/orders/**")
+    assert page.locator(".badge-status").inner_text() == "Deposit paid"
+    assert page.locator("#paid").inner_text() == "CN¥5,000"

@@ -211,6 +211,8 @@ def _apply(session, intent: PaymentIntent, notice: Notice, *, settings, now) -> 
         return "already_applied"
     if intent.status == IntentStatus.flagged:
         return "flagged"
+    if notice.status == "pending":
+        return "pending"
     if notice.status != "succeeded":
         intent.status = IntentStatus.failed.value
         return "failed"

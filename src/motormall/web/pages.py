@@ -27,6 +27,8 @@ from motormall.catalog.photos import render as render_photo
 from motormall.catalog.photos import slug
 from motormall.customers.api import client_address, login, register
 from motormall.customers.schemas import RegisterIn
+from motormall.orders import service as order_service
+from motormall.orders.api import order_out
 from motormall.platform.auth import Role, revoke_token
 from motormall.platform.db import utcnow
 from motormall.platform.deps import SESSION_COOKIE, AppSettings, DbSession, ReadSession
@@ -338,6 +340,13 @@ def _dealer_home(request, session, principal, report=None, error=None, status_co
             .group_by(Vehicle.status)
         ).all()
     )
+    handovers = [
+        order_out(session, o)
+        for o in order_service.list_for(
+            session, principal, statuses=["deposit_paid", "paid", "ready_for_handover"]
+        )
+        if o.delivery_dealer_id == dealer.id
+    ]
     recent = [
         vehicle_out(v)
         for v in session.scalars(
@@ -357,6 +366,7 @@ def _dealer_home(request, session, principal, report=None, error=None, status_co
         recent=recent,
         report=report,
         error=error,
+        handovers=handovers,
     )
 
 

@@ -45,6 +45,21 @@ LABELS = {
     "mpv": N_("MPV"),
     "pickup": N_("Pickup"),
     "van": N_("Van"),
+    "deposit_paid": N_("Deposit paid"),
+    "financing": N_("Financing"),
+    "contracted": N_("Contract signed"),
+    "paid": N_("Paid"),
+    "ready_for_handover": N_("Ready for handover"),
+    "handed_over": N_("Handed over"),
+    "cancelled": N_("Cancelled"),
+    "expired": N_("Expired"),
+    "returned": N_("Returned"),
+    "deposit": N_("Deposit"),
+    "balance": N_("Balance"),
+    "pending": N_("Pending"),
+    "succeeded": N_("Succeeded"),
+    "failed": N_("Failed"),
+    "flagged": N_("Flagged"),
 }
 # Demo and common city names (dealer cities are stored in English).
 CITY_NAMES = [

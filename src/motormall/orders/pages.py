@@ -1,0 +1,274 @@
+"""Checkout and order pages: reserve from the vehicle page, pay at the provider, follow the
+order; the dealer portal's handover actions."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy import select
+
+from motormall.catalog.api import find_vehicle, vehicle_out
+from motormall.catalog.models import Brand, Dealer, VehicleStatus
+from motormall.orders import service
+from motormall.orders.api import order_out
+from motormall.payments import service as payments
+from motormall.payments.models import Purpose
+from motormall.platform import idempotency
+from motormall.platform.auth import Role
+from motormall.platform.db import utcnow
+from motormall.platform.deps import AppSettings, DbSession, ReadSession
+from motormall.platform.errors import DomainError
+from motormall.web.render import check_csrf, page_principal, render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _login_first(request: Request):
+    return RedirectResponse(f"/login?{urlencode({'next': request.url.path})}", status_code=303)
+
+
+def _delivery_choices(session, vehicle) -> list[Dealer]:
+    """Dealers in the car's city that sell its brand, the stocking dealer first."""
+    dealers = session.scalars(
+        select(Dealer)
+        .where(Dealer.city == vehicle.dealer.city, Dealer.brands.any(Brand.id == vehicle.brand_id))
+        .order_by(Dealer.code)
+    ).all()
+    return sorted(dealers, key=lambda d: d.id != vehicle.dealer_id)
+
+
+@router.get("/checkout/{vin}")
+def checkout_page(vin: str, request: Request, session: ReadSession, settings: AppSettings):
+    who = page_principal(request)
+    if who is None:
+        return _login_first(request)
+    try:
+        vehicle = find_vehicle(session, vin, who)
+    except DomainError:
+        return render(request, "not_found.html", status_code=404)
+    return render(
+        request,
+        "checkout.html",
+        v=vehicle_out(vehicle),
+        vehicle=vehicle,
+        dealers=_delivery_choices(session, vehicle),
+        settings=settings,
+        nonce=secrets.token_urlsafe(16),
+        error=None,
+        available=vehicle.status == VehicleStatus.available,
+    )
+
+
+@router.post("/checkout/{vin}")
+def checkout_submit(
+    vin: str,
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    delivery: Annotated[str, Form(max_length=40)] = "",
+    nonce: Annotated[str, Form(max_length=64)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+):
+    who = page_principal(request)
+    if who is None:
+        return _login_first(request)
+    try:
+        check_csrf(request, csrf_token)
+        if who.role != Role.customer:
+            raise DomainError("role_not_allowed", "Log in as a customer to buy a car.")
+        body = {"vin": vin, "delivery": delivery}
+        # the form's nonce is the idempotency key: a double click makes one order
+        reply = idempotency.begin(
+            session, scope=f"{who.user_id}:page checkout", key=nonce or None, body=body
+        )
+        if reply is not None:
+            return RedirectResponse(f"/orders/{reply.body['order_id']}", status_code=303)
+        order = service.reserve(
+            session,
+            who,
+            service.ReserveRequest(vin=vin, delivery_dealer=delivery or None),
+            now=utcnow(),
+            settings=settings,
+        )
+        intent = payments.create_intent(
+            session,
+            who,
+            order,
+            amount=order.deposit,
+            purpose=Purpose.deposit,
+            settings=settings,
+            now=utcnow(),
+        )
+        idempotency.finish(
+            session,
+            scope=f"{who.user_id}:page checkout",
+            key=nonce or None,
+            status_code=303,
+            body={"order_id": order.id},
+        )
+    except DomainError as exc:
+        session.rollback()
+        vehicle = find_vehicle(session, vin, who)
+        return render(
+            request,
+            "checkout.html",
+            status_code=409,
+            v=vehicle_out(vehicle),
+            vehicle=vehicle,
+            dealers=_delivery_choices(session, vehicle),
+            settings=settings,
+            nonce=secrets.token_urlsafe(16),
+            error=exc.detail,
+            available=vehicle.status == VehicleStatus.available,
+        )
+    return RedirectResponse(intent.pay_url, status_code=303)
+
+
+@router.get("/orders")
+def my_orders(request: Request, session: ReadSession):
+    who = page_principal(request)
+    if who is None:
+        return _login_first(request)
+    orders = [order_out(session, o) for o in service.list_for(session, who, limit=50)]
+    return render(request, "orders.html", orders=orders)
+
+
+def _order_context(session, who, order_id):
+    order = service.get_for(session, who, order_id)
+    out = order_out(session, order)
+    vehicle = find_vehicle(session, order.vin, who)
+    pending = any(p.status == "pending" for p in out.payments)
+    return {
+        "o": out,
+        "v": vehicle_out(vehicle),
+        "pending": pending,
+        "is_buyer": who.user_id == order.customer_id,
+    }
+
+
+@router.get("/orders/{order_id}")
+def order_page(order_id: str, request: Request, session: ReadSession):
+    who = page_principal(request)
+    if who is None:
+        return _login_first(request)
+    try:
+        context = _order_context(session, who, order_id)
+    except DomainError:
+        return render(request, "not_found.html", status_code=404)
+    template = "_order_status.html" if request.headers.get("hx-request") else "order.html"
+    return render(request, template, **context)
+
+
+@router.post("/orders/{order_id}/pay")
+def order_pay(
+    order_id: str,
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    purpose: Annotated[str, Form(pattern="^(deposit|balance)$")],
+    csrf_token: Annotated[str, Form()] = "",
+):
+    who = page_principal(request)
+    if who is None:
+        return _login_first(request)
+    try:
+        check_csrf(request, csrf_token)
+        order = service.get_for(session, who, order_id, lock=True)
+        amount = order.deposit if purpose == "deposit" else service.balance_due(order)
+        intent = payments.create_intent(
+            session,
+            who,
+            order,
+            amount=amount,
+            purpose=Purpose(purpose),
+            settings=settings,
+            now=utcnow(),
+        )
+    except DomainError as exc:
+        session.rollback()
+        return render(
+            request,
+            "order.html",
+            status_code=409,
+            error=exc.detail,
+            **_order_context(session, who, order_id),
+        )
+    return RedirectResponse(intent.pay_url, status_code=303)
+
+
+@router.post("/orders/{order_id}/cancel")
+def order_cancel(
+    order_id: str,
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    csrf_token: Annotated[str, Form()] = "",
+):
+    return _act(
+        request,
+        session,
+        order_id,
+        csrf_token,
+        lambda who, order: service.cancel(
+            session, who, order, now=utcnow(), settings=settings, reason="cancelled on the web"
+        ),
+    )
+
+
+@router.post("/dealer/orders/{order_id}/ready")
+def dealer_ready(
+    order_id: str, request: Request, session: DbSession, csrf_token: Annotated[str, Form()] = ""
+):
+    return _act(
+        request,
+        session,
+        order_id,
+        csrf_token,
+        lambda who, order: service.prepare(session, who, order, now=utcnow()),
+        back="/dealer",
+    )
+
+
+@router.post("/dealer/orders/{order_id}/handover")
+def dealer_handover(
+    order_id: str,
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    odometer_km: Annotated[int, Form(ge=0, le=2_000_000)] = 0,
+    csrf_token: Annotated[str, Form()] = "",
+):
+    return _act(
+        request,
+        session,
+        order_id,
+        csrf_token,
+        lambda who, order: service.hand_over(
+            session, who, order, odometer_km=odometer_km, now=utcnow(), settings=settings
+        ),
+        back="/dealer",
+    )
+
+
+def _act(request, session, order_id, csrf_token, action, back=None):
+    who = page_principal(request)
+    if who is None:
+        return _login_first(request)
+    try:
+        check_csrf(request, csrf_token)
+        order = service.get_for(session, who, order_id, lock=True)
+        action(who, order)
+    except DomainError as exc:
+        session.rollback()
+        return render(
+            request,
+            "order.html",
+            status_code=409,
+            error=exc.detail,
+            **_order_context(session, who, order_id),
+        )
+    return RedirectResponse(back or f"/orders/{order_id}", status_code=303)
