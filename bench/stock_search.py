@@ -114,7 +114,7 @@ def pg_server():
     given = os.environ.get("MOTORMALL_BENCH_PG_URL")
     if given:
         say("PostgreSQL: using the server in MOTORMALL_BENCH_PG_URL")
-        yield make_url(given).set(database=None).render_as_string(hide_password=False)
+        yield make_url(given)._replace(database=None).render_as_string(hide_password=False)
         return
     bindir = _pg_bin()
     tmp = Path(tempfile.mkdtemp(prefix="mm-bench-pg-"))

@@ -159,8 +159,12 @@ def order_page(order_id: str, request: Request, session: ReadSession):
         context = _order_context(session, who, order_id)
     except DomainError:
         return render(request, "not_found.html", status_code=404)
-    template = "_order_status.html" if request.headers.get("hx-request") else "order.html"
-    return render(request, template, **context)
+    if request.headers.get("hx-request"):
+        response = render(request, "_order_status.html", **context)
+        if not context["pending"]:
+            response.headers["HX-Refresh"] = "true"  # the payment landed: show the next step
+        return response
+    return render(request, "order.html", **context)
 
 
 @router.post("/orders/{order_id}/pay")

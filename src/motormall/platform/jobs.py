@@ -23,15 +23,15 @@ from motormall.platform.config import get_settings
 log = logging.getLogger("motormall.jobs")
 
 
-def _build():
-    settings = get_settings()
+def make_huey(settings, *, name: str = "motormall", results: bool = False):
+    """Redis when `MOTORMALL_REDIS_URL` is set, else a SQLite file under `var/`."""
     if settings.redis_url:
-        return RedisHuey("motormall", url=settings.redis_url, results=False)
+        return RedisHuey(name, url=settings.redis_url, results=results)
     settings.var_dir.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey("motormall", filename=str(settings.var_dir / "jobs.db"), results=False)
+    return SqliteHuey(name, filename=str(settings.var_dir / "jobs.db"), results=results)
 
 
-huey = _build()
+huey = make_huey(get_settings())
 
 
 # --- enqueue after commit ---------------------------------------------------------------
@@ -74,12 +74,14 @@ _embedded: EmbeddedConsumer | None = None
 _embedded_lock = threading.Lock()
 
 
-def start_embedded(workers: int = 2) -> None:
+def start_embedded(workers: int = 2, queue=None) -> None:
     global _embedded
+    queue = queue or huey
     with _embedded_lock:
-        if _embedded is not None or huey.immediate:
+        if _embedded is not None or queue.immediate:
             return
-        _embedded = EmbeddedConsumer(huey, workers=workers, worker_type="thread", periodic=True)
+        _embedded = EmbeddedConsumer(queue, workers=workers, worker_type="thread", periodic=True)
+
         _embedded.start()
         log.info("embedded job consumer started with %d threads", workers)
 

@@ -6,13 +6,16 @@ is no build step to forget. Prices and numbers are formatted per locale by Babel
 
 from __future__ import annotations
 
+import datetime as dt
 import gettext
 import io
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from babel import Locale
+from babel.dates import format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
@@ -57,7 +60,14 @@ def money(amount: Decimal, currency: str, lang: str) -> str:
     )
 
 
+def local_time(iso: str, lang: str, timezone: str = "Asia/Shanghai") -> str:
+    """An ISO timestamp as a short local date and time in `timezone` (the dealer's)."""
+    moment = dt.datetime.fromisoformat(iso)
+    return format_datetime(moment, "short", tzinfo=ZoneInfo(timezone), locale=BABEL_LOCALE[lang])
+
+
 def number(value, lang: str) -> str:
+
     return format_decimal(value, locale=BABEL_LOCALE[lang])
 
 

@@ -147,6 +147,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         "ngettext": tr.ngettext,
         "money": lambda amount, currency="CNY": i18n.money(Decimal(str(amount)), currency, lang),
         "number": lambda value: i18n.number(value, lang),
+        "local_time": lambda iso, tz="Asia/Shanghai": i18n.local_time(iso, lang, tz),
         "principal": principal,
         "csrf": csrf_token(request),
         **context,

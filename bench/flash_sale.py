@@ -1,0 +1,948 @@
+"""Flash sale: 100 cars of one trim, 5,000 buyers racing for them over HTTP.
+
+Builds a database with the real migrations (one brand, model, trim and dealer, 100 vehicles
+of that trim, 5,000 customer accounts with bearer tokens written straight into the tables so
+nobody logs in during the race), starts the real server (`motormall serve`) as a subprocess
+and then, from one asyncio + httpx.AsyncClient process with a pool of `--concurrency`
+connections:
+
+* ceiling: `GET /healthz` as many times as there are buyers, at the same concurrency, on a
+  fresh client: what this server and this client manage on a trivial endpoint;
+* race: every buyer sends ONE `POST /api/v1/orders {"vin": ...}` with its own token and a
+  unique Idempotency-Key, all released at once; VINs are drawn at random with a fixed seed
+  (about 50 buyers per car).
+
+Afterwards the database is read directly: exactly 100 reserved orders, one live order per
+vehicle, every vehicle reserved, nothing oversold; and the replies: 100 x 201, the rest 409
+`vehicle_unavailable`, nothing else. Each check prints PASS or FAIL; any FAIL exits 1.
+
+    .venv/bin/python bench/flash_sale.py                       # SQLite, then PostgreSQL
+    .venv/bin/python bench/flash_sale.py --db postgresql --workers 8 --json
+
+SQLite runs the embedded default (one server worker), PostgreSQL four workers unless
+`--workers` says otherwise. PostgreSQL: a throwaway server is started from Debian's binaries
+(as tests/conftest.py does: initdb as the postgres user in a temp dir, loopback port, fsync
+off) unless MOTORMALL_BENCH_PG_URL names a server (`postgresql+psycopg://user@host:port`);
+there a fresh database is created and dropped at the end. Progress goes to stderr, figures
+to stdout.
+
+Latency is measured per request from the moment it gets one of the `--concurrency` client
+slots to the end of its reply, so it is the server's answer time under that load, not the
+time a buyer spent queued in this client.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import math
+import os
+import platform
+import random
+import resource
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, func, insert, select, text
+from sqlalchemy.engine import make_url
+
+from motormall.catalog.models import Brand, CarModel, Dealer, Trim, Vehicle, VehicleStatus
+from motormall.catalog.vin import normalise_vin, with_check_digit
+from motormall.orders.models import Order
+from motormall.orders.rules import ENDED, OrderStatus
+from motormall.platform.auth import AccessToken, Role, User, hash_password, new_id
+from motormall.platform.db import Database, utcnow
+from motormall.platform.idempotency import IdempotencyRecord
+from motormall.platform.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = 20261111
+PASSWORD = "flash-sale-2026"
+CHUNK = 1_000
+HEALTH_WAIT_S = 90
+REQUEST_TIMEOUT_S = 120
+DEFAULT_WORKERS = {"sqlite": 1, "postgresql": 4}
+PG_CONNECTIONS_PER_WORKER = 33  # the app's pool: db_pool_size 16 + overflow 16, and one spare
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def say(message: str) -> None:
+    print(f"[flash] {message}", file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ---------------------------------------------------------------------------------------
+# PostgreSQL: a throwaway server, or a database on the one the caller names
+# ---------------------------------------------------------------------------------------
+
+
+def _pg_bin() -> Path:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
+    if not found:
+        raise RuntimeError(
+            "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin); install Debian's "
+            "`postgresql` package, set MOTORMALL_BENCH_PG_URL, or use --db sqlite"
+        )
+    return found[-1]
+
+
+@contextlib.contextmanager
+def pg_server(max_connections: int):
+    """Yield a server URL without a database part and the postmaster's pid (None for the
+    caller's server); a server started here is stopped at the end, whatever happens."""
+    given = os.environ.get("MOTORMALL_BENCH_PG_URL")
+    if given:
+        say("PostgreSQL: using the server in MOTORMALL_BENCH_PG_URL")
+        yield make_url(given).set(database=None).render_as_string(hide_password=False), None
+        return
+    bindir = _pg_bin()
+    tmp = Path(tempfile.mkdtemp(prefix="mm-flash-pg-"))
+    root = os.geteuid() == 0
+    run = ["runuser", "-u", "postgres", "--"] if root else []
+    data = tmp / "data"
+    start_tried = False
+    try:
+        if root:
+            shutil.chown(tmp, "postgres")
+        port = free_port()
+        say(f"PostgreSQL {bindir.parent.name}: initdb in {tmp}, port {port}")
+        subprocess.run(
+            [*run, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
+            check=True,
+            capture_output=True,
+        )
+        opts = (
+            f"-c listen_addresses=127.0.0.1 -p {port} -k {tmp} -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off "
+            f"-c max_connections={max_connections}"
+        )
+        start_tried = True
+        subprocess.run(
+            [*run, str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(tmp / "log")]
+            + ["-w", "start"],
+            check=True,
+            capture_output=True,
+        )
+        postmaster = int((data / "postmaster.pid").read_text().splitlines()[0])
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}", postmaster
+    finally:
+        if start_tried:
+            say("PostgreSQL: stopping the server")
+            stopped = subprocess.run(
+                [*run, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
+                capture_output=True,
+            )
+            if stopped.returncode != 0 and (data / "postmaster.pid").exists():
+                _kill_postmaster(data)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _kill_postmaster(data: Path) -> None:
+    """pg_ctl could not stop it: SIGQUIT (immediate shutdown) to the postmaster's own pid."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        pid = int((data / "postmaster.pid").read_text().splitlines()[0])
+        say(f"PostgreSQL: pg_ctl stop failed, sending SIGQUIT to postmaster pid {pid}")
+        os.kill(pid, signal.SIGQUIT)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            os.kill(pid, 0)
+            time.sleep(0.2)
+
+
+@contextlib.contextmanager
+def pg_database(server: str):
+    name = f"mm_flash_{os.getpid()}"
+    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield f"{server}/{name}"
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+# ---------------------------------------------------------------------------------------
+# The data
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Buyer:
+    user_id: str
+    token: str
+
+
+def flash_vin(serial: int) -> str:
+    return with_check_digit(f"LBV11GS00TA{serial:06d}")
+
+
+def build(url: str, backend: str, cars: int, buyers: int) -> dict:
+    """Migrate and load one trim's cars and the buyers; returns what the race needs."""
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    db = Database(url)
+    try:
+        t = time.perf_counter()
+        upgrade(db)
+        timings["migrations_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        now = utcnow()
+        vins = [flash_vin(n) for n in range(1, cars + 1)]
+        for v in vins:
+            if normalise_vin(v) != v:
+                raise AssertionError(f"generated VIN {v} does not normalise to itself")
+        with db.transaction() as s:
+            brand = Brand(code="FLASH", name="Flash Motors")
+            s.add(brand)
+            s.flush()
+            model = CarModel(brand_id=brand.id, name="Volt S", body_type="suv", powertrain="bev")
+            s.add(model)
+            s.flush()
+            trim = Trim(
+                model_id=model.id, name="Launch Edition", msrp=Decimal("259900.00"), currency="CNY"
+            )
+            dealer = Dealer(
+                code="FLASH-SH-01",
+                name="Flash Motors Pudong",
+                city="Shanghai",
+                lat=31.2304,
+                lon=121.4737,
+                lead_capacity_per_day=60,
+                service_bays=8,
+                brands=[brand],
+            )
+            s.add_all([trim, dealer])
+            s.flush()
+            s.execute(
+                insert(Vehicle),
+                [
+                    dict(
+                        vin=v,
+                        trim_id=trim.id,
+                        model_id=model.id,
+                        brand_id=brand.id,
+                        color="Glacier White",
+                        year=2026,
+                        price=Decimal("249900.00"),
+                        currency="CNY",
+                        status=VehicleStatus.available.value,
+                        dealer_id=dealer.id,
+                        tower_id=None,
+                        bay=None,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                    for v in vins
+                ],
+            )
+        timings["catalog_s"] = time.perf_counter() - t
+        say(f"{backend}: brand, model, trim, dealer and {cars} vehicles of one trim")
+
+        t = time.perf_counter()
+        shared_hash = hash_password(PASSWORD)  # one real argon2 hash, shared by every buyer
+        timings["argon2_hash_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        people = [Buyer(new_id(), secrets.token_urlsafe(32)) for _ in range(buyers)]
+        expires = now + dt.timedelta(days=1)
+        with db.transaction() as s:
+            for start in range(0, buyers, CHUNK):
+                part = people[start : start + CHUNK]
+                s.execute(
+                    insert(User),
+                    [
+                        dict(
+                            id=b.user_id,
+                            email=f"buyer{start + i + 1:05d}@flash.test",
+                            password_hash=shared_hash,
+                            role=Role.customer.value,
+                            name=f"Flash Buyer {start + i + 1}",
+                            phone=None,
+                            city="Shanghai",
+                            dealer_id=None,
+                            tower_id=None,
+                            created_at=now,
+                        )
+                        for i, b in enumerate(part)
+                    ],
+                )
+                s.execute(
+                    insert(AccessToken),
+                    [
+                        dict(
+                            token_hash=hashlib.sha256(b.token.encode()).hexdigest(),
+                            user_id=b.user_id,
+                            created_at=now,
+                            expires_at=expires,
+                            revoked_at=None,
+                        )
+                        for b in part
+                    ],
+                )
+                done = start + len(part)
+                if done % 1_000 == 0 or done == buyers:
+                    say(f"{backend}: {done:,}/{buyers:,} buyer accounts and tokens inserted")
+        timings["buyers_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        if backend == "sqlite":
+            with db.engine.begin() as conn:
+                conn.exec_driver_sql("ANALYZE")
+        else:
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("VACUUM (ANALYZE)")
+        timings["analyze_s"] = time.perf_counter() - t
+        with db.reading() as s:
+            if backend == "sqlite":
+                version = "SQLite " + s.execute(text("select sqlite_version()")).scalar_one()
+            else:
+                version = "PostgreSQL " + s.execute(text("show server_version")).scalar_one()
+        timings["total_s"] = time.perf_counter() - started
+        say(f"{backend}: database built in {timings['total_s']:.1f} s ({version})")
+        return {"vins": vins, "buyers": people, "timings": timings, "database": version}
+    finally:
+        db.dispose()
+
+
+# ---------------------------------------------------------------------------------------
+# The server, and CPU accounting from /proc
+# ---------------------------------------------------------------------------------------
+
+
+def _motormall_command() -> list[str]:
+    exe = ROOT / ".venv" / "bin" / "motormall"
+    if exe.exists():
+        return [str(exe)]
+    found = shutil.which("motormall")
+    return [found] if found else [sys.executable, "-m", "motormall.cli"]
+
+
+def _proc_stats() -> list[tuple[int, int, int, float]]:
+    """(pid, parent pid, process group, CPU seconds) of every process we can read."""
+    out = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as f:
+                data = f.read()
+        except OSError:
+            continue
+        fields = data[data.rindex(")") + 2 :].split()
+        cpu = (int(fields[11]) + int(fields[12])) / CLK_TCK
+        out.append((int(entry.name), int(fields[1]), int(fields[2]), cpu))
+    return out
+
+
+def _group_pids(pgid: int) -> list[int]:
+    return [pid for pid, _ppid, group, _cpu in _proc_stats() if group == pgid]
+
+
+def _machine_cpu() -> tuple[float, float]:
+    """(busy, total) jiffies of all CPUs since boot."""
+    with open("/proc/stat") as f:
+        parts = [int(x) for x in f.readline().split()[1:]]
+    idle = parts[3] + (parts[4] if len(parts) > 4 else 0)
+    total = sum(parts[:8])
+    return total - idle, total
+
+
+def cpu_snapshot(server_pgid: int, postmaster: int | None) -> dict:
+    """CPU seconds so far of this client, the server's processes and our PostgreSQL (its
+    postmaster and the backends it forked), and the machine's busy/total jiffies."""
+    procs = _proc_stats()
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    busy, total = _machine_cpu()
+    return {
+        "client": me.ru_utime + me.ru_stime,
+        "server": sum(cpu for _p, _pp, group, cpu in procs if group == server_pgid),
+        "postgres": sum(
+            cpu for pid, ppid, _g, cpu in procs if postmaster and postmaster in (pid, ppid)
+        ),
+        "busy": busy,
+        "total": total,
+    }
+
+
+def cpu_used(before: dict, after: dict, wall: float) -> dict:
+    """Cores used on average over `wall` seconds. `other_cores` is what the rest of the
+    machine (not this benchmark) kept busy meanwhile: non-zero means the figures are shared."""
+    ours = {k: (after[k] - before[k]) / wall for k in ("client", "server", "postgres")}
+    busy = (after["busy"] - before["busy"]) / CLK_TCK / wall
+    span = max(after["total"] - before["total"], 1)
+    return {
+        "client_cores": round(ours["client"], 2),
+        "server_cores": round(ours["server"], 2),
+        "postgres_cores": round(ours["postgres"], 2),
+        "machine_busy_cores": round(busy, 2),
+        "machine_busy_pct": round(100 * (after["busy"] - before["busy"]) / span, 1),
+        "other_cores": round(max(0.0, busy - sum(ours.values())), 2),
+    }
+
+
+@contextlib.contextmanager
+def server(url: str, var_dir: Path, workers: int):
+    port = free_port()
+    env = dict(
+        os.environ,
+        MOTORMALL_DATABASE_URL=url,
+        MOTORMALL_VAR_DIR=str(var_dir),
+        MOTORMALL_RATE_LIMITS="off",
+        MOTORMALL_EMBEDDED_WORKER="false",
+    )
+    log_path = var_dir / "serve.log"
+    cmd = [*_motormall_command(), "serve", "--port", str(port), "--workers", str(workers)]
+    with log_path.open("wb") as log:
+        # its own session, so its uvicorn worker processes share a process group (= its pid)
+        proc = subprocess.Popen(
+            cmd, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + HEALTH_WAIT_S
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(
+                    f"server exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}"
+                )
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"server not healthy in {HEALTH_WAIT_S} s:\n{log_path.read_text()[-3000:]}"
+                )
+            time.sleep(0.2)
+        say(f"server up on {base}: {workers} worker(s), pid {proc.pid}")
+        yield base, proc.pid, log_path
+    finally:
+        _stop(proc)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """SIGTERM to the server (uvicorn stops its workers), then SIGKILL, by pid, to anything
+    of its process group still there."""
+    group = proc.pid
+    with contextlib.suppress(ProcessLookupError):
+        proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        proc.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while (left := _group_pids(group)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for pid in left:
+        say(f"server process {pid} outlived the server: SIGKILL")
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+# ---------------------------------------------------------------------------------------
+# The client
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Reply:
+    status: int  # 0: no HTTP reply (connection error, timeout)
+    body: bytes
+    started: float  # perf_counter when it got a client slot
+    ended: float
+
+
+def _client(base: str, concurrency: int) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        base_url=base,
+        limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+        timeout=httpx.Timeout(REQUEST_TIMEOUT_S),
+    )
+
+
+async def _one(client, slots, method, path, headers, body) -> Reply:
+    async with slots:
+        t0 = time.perf_counter()
+        try:
+            resp = await client.request(method, path, headers=headers, json=body)
+            status, content = resp.status_code, resp.content
+        except httpx.HTTPError as exc:
+            status, content = 0, f"{type(exc).__name__}: {exc!r}".encode()
+        return Reply(status, content, t0, time.perf_counter())
+
+
+async def _volley(base: str, concurrency: int, requests: list[tuple]) -> tuple[float, list]:
+    """Send `requests` (method, path, headers, body) at once through `concurrency` slots on a
+    fresh client; returns the release time and the replies in order."""
+    async with _client(base, concurrency) as client:
+        slots = asyncio.Semaphore(concurrency)
+        tasks = [asyncio.ensure_future(_one(client, slots, *r)) for r in requests]
+        released = time.perf_counter()
+        replies = await asyncio.gather(*tasks)
+    return released, replies
+
+
+def run_async(coro):
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(coro)
+
+
+def _loop_name() -> str:
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        return "asyncio"
+    return "asyncio on uvloop"
+
+
+def latency(ms: list[float]) -> dict:
+    if not ms:
+        return {"n": 0}
+    ms = sorted(ms)
+
+    def rank(q: float) -> float:
+        return round(ms[max(0, math.ceil(q * len(ms)) - 1)], 1)
+
+    return {
+        "n": len(ms),
+        "p50_ms": rank(0.50),
+        "p90_ms": rank(0.90),
+        "p99_ms": rank(0.99),
+        "max_ms": round(ms[-1], 1),
+    }
+
+
+def _code(reply: Reply) -> str | None:
+    try:
+        body = json.loads(reply.body)
+    except ValueError:
+        return None
+    return body.get("code") if isinstance(body, dict) else None
+
+
+def measure_ceiling(base: str, requests: int, concurrency: int, pids: tuple) -> dict:
+    say(f"ceiling: {requests:,} x GET /healthz at concurrency {concurrency}")
+    before = cpu_snapshot(*pids)
+    released, replies = run_async(
+        _volley(base, concurrency, [("GET", "/healthz", None, None)] * requests)
+    )
+    wall = max(r.ended for r in replies) - released
+    after = cpu_snapshot(*pids)
+    statuses = Counter(r.status for r in replies)
+    bad = [r for r in replies if r.status != 200]
+    out = {
+        "requests": requests,
+        "wall_s": round(wall, 3),
+        "requests_per_s": round(requests / wall, 1),
+        "latency": latency([(r.ended - r.started) * 1000 for r in replies]),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "cpu": cpu_used(before, after, wall),
+    }
+    if bad:
+        out["failures"] = [r.body.decode(errors="replace")[:300] for r in bad[:5]]
+    say(f"ceiling: {out['requests_per_s']:,.0f} requests/s, statuses {out['statuses']}")
+    return out
+
+
+def warm_up(base: str, buyers: list[Buyer], concurrency: int) -> dict:
+    """Read-only calls that open each server worker's database connections before the race:
+    GET /api/v1/orders with buyers' tokens (token lookup, then an empty list)."""
+    n = min(len(buyers), 2 * concurrency)
+    reqs = [
+        ("GET", "/api/v1/orders", {"Authorization": f"Bearer {b.token}"}, None) for b in buyers[-n:]
+    ]
+    _released, replies = run_async(_volley(base, concurrency, reqs))
+    statuses = Counter(r.status for r in replies)
+    say(f"warm-up: {n} x GET /api/v1/orders, statuses {dict(statuses)}")
+    return {"requests": n, "statuses": {str(k): v for k, v in sorted(statuses.items())}}
+
+
+def race(base: str, plan: list[tuple[Buyer, str]], concurrency: int, pids: tuple) -> dict:
+    say(f"race: {len(plan):,} buyers, one POST /api/v1/orders each, concurrency {concurrency}")
+    reqs = [
+        (
+            "POST",
+            "/api/v1/orders",
+            {"Authorization": f"Bearer {b.token}", "Idempotency-Key": uuid.uuid4().hex},
+            {"vin": vin},
+        )
+        for b, vin in plan
+    ]
+    before = cpu_snapshot(*pids)
+    released, replies = run_async(_volley(base, concurrency, reqs))
+    last = max(r.ended for r in replies)
+    wall = last - released
+    after = cpu_snapshot(*pids)
+    say(f"race: done in {wall:.2f} s")
+    return {"released": released, "replies": replies, "wall_s": wall, "cpu": (before, after)}
+
+
+# ---------------------------------------------------------------------------------------
+# Checks
+# ---------------------------------------------------------------------------------------
+
+
+def analyse(raced: dict, plan: list[tuple[Buyer, str]], cars: int) -> dict:
+    replies: list[Reply] = raced["replies"]
+    released, wall = raced["released"], raced["wall_s"]
+    won = [(i, r) for i, r in enumerate(replies) if r.status == 201]
+    codes = [_code(r) for r in replies]
+    lost = [
+        r
+        for r, c in zip(replies, codes, strict=True)
+        if r.status == 409 and c == "vehicle_unavailable"
+    ]
+    other = [
+        r
+        for r, c in zip(replies, codes, strict=True)
+        if r.status != 201 and not (r.status == 409 and c == "vehicle_unavailable")
+    ]
+    kinds = Counter((r.status, _code(r)) for r in other)
+    others = []
+    for (status, code), count in sorted(kinds.items(), key=lambda kv: -kv[1]):
+        examples = [
+            r.body.decode(errors="replace")[:500]
+            for r in other
+            if (r.status, _code(r)) == (status, code)
+        ][:3]
+        others.append({"status": status, "code": code, "count": count, "examples": examples})
+    to_last_win = max((r.ended for _i, r in won), default=released) - released
+    to_first_win = min((r.ended for _i, r in won), default=released) - released
+    winners = []
+    for i, r in won:
+        body = json.loads(r.body)
+        winners.append(
+            {"order_id": body.get("id"), "vin": body.get("vin"), "buyer": plan[i][0].user_id}
+        )
+    return {
+        "buyers": len(replies),
+        "wall_s": round(wall, 3),
+        "first_201_s": round(to_first_win, 3),
+        "last_201_s": round(to_last_win, 3),
+        "reservations": len(won),
+        "reservations_per_s": round(len(won) / to_last_win, 1) if to_last_win > 0 else None,
+        "requests_per_s": round(len(replies) / wall, 1),
+        "latency": latency([(r.ended - r.started) * 1000 for r in replies]),
+        "latency_201": latency([(r.ended - r.started) * 1000 for _i, r in won]),
+        "latency_409": latency([(r.ended - r.started) * 1000 for r in lost]),
+        "statuses": {str(k): v for k, v in sorted(Counter(r.status for r in replies).items())},
+        "count_201": len(won),
+        "count_409_unavailable": len(lost),
+        "others": others,
+        "winners": winners,
+        "cpu": cpu_used(*raced["cpu"], wall),
+    }
+
+
+def verify(url: str, result: dict, plan: list[tuple[Buyer, str]], cars: int) -> list[dict]:
+    buyers = len(plan)
+    checks: list[dict] = []
+
+    def check(name: str, ok: bool, detail: str) -> None:
+        checks.append({"name": name, "ok": bool(ok), "detail": detail})
+
+    check(
+        f"HTTP: exactly {cars} x 201 reserved",
+        result["count_201"] == cars,
+        f"{result['count_201']} x 201",
+    )
+    check(
+        f"HTTP: {buyers - cars:,} x 409 vehicle_unavailable (every loser)",
+        result["count_409_unavailable"] == buyers - cars,
+        f"{result['count_409_unavailable']:,} x 409 vehicle_unavailable",
+    )
+    n_other = sum(o["count"] for o in result["others"])
+    check(
+        "HTTP: 0 other replies (no 5xx, 503 database_busy, connection errors, ...)",
+        n_other == 0,
+        ", ".join(f"{o['count']} x {o['status']} {o['code']}" for o in result["others"]) or "none",
+    )
+    wins_per_vin = Counter(w["vin"] for w in result["winners"])
+    check(
+        "HTTP: every car won by exactly one buyer",
+        len(wins_per_vin) == cars and set(wins_per_vin.values()) == {1},
+        f"{len(wins_per_vin)} cars won, most wins for one car: "
+        f"{max(wins_per_vin.values(), default=0)}",
+    )
+
+    db = Database(url)
+    try:
+        with db.reading() as s:
+            reserved = s.scalar(
+                select(func.count())
+                .select_from(Order)
+                .where(Order.status == OrderStatus.reserved.value)
+            )
+            total = s.scalar(select(func.count()).select_from(Order))
+            live_per_vehicle = dict(
+                s.execute(
+                    select(Order.vehicle_id, func.count())
+                    .where(Order.status.not_in([e.value for e in ENDED]))
+                    .group_by(Order.vehicle_id)
+                ).all()
+            )
+            vehicles = dict(
+                s.execute(select(Vehicle.status, func.count()).group_by(Vehicle.status)).all()
+            )
+            orders = {o.id: (o.vin, o.customer_id) for o in s.scalars(select(Order)).all()}
+            keys = s.scalar(select(func.count()).select_from(IdempotencyRecord))
+    finally:
+        db.dispose()
+    live = sum(live_per_vehicle.values())
+    check(
+        f"DB: exactly {cars} orders with status reserved",
+        reserved == cars,
+        f"{reserved} reserved, {total} orders in all",
+    )
+    check(
+        "DB: exactly one live order per vehicle",
+        len(live_per_vehicle) == cars and set(live_per_vehicle.values()) == {1},
+        f"{len(live_per_vehicle)} vehicles with a live order, most on one vehicle: "
+        f"{max(live_per_vehicle.values(), default=0)}",
+    )
+    check(
+        f"DB: all {cars} vehicles reserved",
+        vehicles.get(VehicleStatus.reserved.value, 0) == cars and sum(vehicles.values()) == cars,
+        ", ".join(f"{k} {v}" for k, v in sorted(vehicles.items())),
+    )
+    oversold = (live - len(live_per_vehicle)) + max(0, total - cars)
+    check(
+        "DB: 0 oversold",
+        oversold == 0,
+        f"{oversold} oversold ({live} live orders on {len(live_per_vehicle)} vehicles, "
+        f"{total} orders for {cars} cars)",
+    )
+    expected = {w["order_id"]: (w["vin"], w["buyer"]) for w in result["winners"]}
+    check(
+        "DB matches HTTP: each 201's order is in the DB with that buyer and VIN",
+        expected == orders,
+        f"{sum(1 for k, v in expected.items() if orders.get(k) == v)} of {len(expected)} "
+        f"201s matched, {len(orders)} orders in the DB",
+    )
+    check(
+        f"DB: {cars} idempotency records (losers' keys rolled back with their work)",
+        keys == cars,
+        f"{keys} records",
+    )
+    return checks
+
+
+# ---------------------------------------------------------------------------------------
+# Driver and report
+# ---------------------------------------------------------------------------------------
+
+
+def _plan(built: dict, seed: int) -> list[tuple[Buyer, str]]:
+    rng = random.Random(seed)
+    plan = [(b, rng.choice(built["vins"])) for b in built["buyers"]]
+    chosen = Counter(v for _b, v in plan)
+    if len(chosen) != len(built["vins"]):
+        raise RuntimeError("some car has no buyer with this seed: pick another --seed")
+    return plan
+
+
+def _server_log(path: Path) -> dict:
+    lines = path.read_text(errors="replace").splitlines() if path.exists() else []
+    noted = [ln for ln in lines if not ln.startswith("motormall on http")]
+    return {"lines": len(noted), "tail": noted[-15:]}
+
+
+def run_backend(backend: str, args) -> dict:
+    workers = args.workers or DEFAULT_WORKERS[backend]
+    out: dict = {"backend": backend, "workers": workers}
+    tmp = Path(tempfile.mkdtemp(prefix=f"mm-flash-{backend}-"))
+    try:
+        with contextlib.ExitStack() as stack:
+            postmaster = None
+            if backend == "sqlite":
+                url = f"sqlite:///{tmp / 'motormall.db'}"
+            else:
+                conns = max(200, workers * PG_CONNECTIONS_PER_WORKER + 20)
+                pg_url, postmaster = stack.enter_context(pg_server(conns))
+                url = stack.enter_context(pg_database(pg_url))
+            say(f"{backend}: building {args.cars} cars and {args.buyers:,} buyers")
+            built = build(url, backend, args.cars, args.buyers)
+            out["database"] = built["database"]
+            out["build"] = {k: round(v, 2) for k, v in built["timings"].items()}
+            plan = _plan(built, args.seed)
+            var_dir = tmp / "var"
+            var_dir.mkdir()
+            with server(url, var_dir, workers) as (base, pgid, log_path):
+                out["warm_up"] = warm_up(base, built["buyers"], args.concurrency)
+                pids = (pgid, postmaster)
+                out["ceiling"] = measure_ceiling(base, args.buyers, args.concurrency, pids)
+                raced = race(base, plan, args.concurrency, pids)
+                result = analyse(raced, plan, args.cars)
+                out["checks"] = verify(url, result, plan, args.cars)
+                out["server_log"] = _server_log(log_path)
+            result.pop("winners")
+            out["race"] = result
+            out["race_to_ceiling"] = round(
+                result["requests_per_s"] / out["ceiling"]["requests_per_s"], 3
+            )
+    except Exception as exc:  # report it as a failure and go on to the next
+        out["error"] = f"{type(exc).__name__}: {exc}"
+        out["traceback"] = traceback.format_exc()
+        say(f"{backend}: FAILED: {out['error']}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    out["ok"] = "error" not in out and all(c["ok"] for c in out.get("checks", []))
+    return out
+
+
+def _row(name: str, rps, lat: dict, wall=None) -> str:
+    if not lat.get("n"):
+        return f"  {name:<30} {'-':>7}"
+    wall_s = f"{wall:8.2f}" if wall is not None else f"{'':>8}"
+    rate = f"{rps:9,.0f}" if rps is not None else f"{'':>9}"
+    return (
+        f"  {name:<30} {lat['n']:>6,} {wall_s} {rate} {lat['p50_ms']:>8.1f} "
+        f"{lat['p90_ms']:>8.1f} {lat['p99_ms']:>8.1f} {lat['max_ms']:>8.1f}"
+    )
+
+
+def _cpu_line(cpu: dict, backend: str) -> str:
+    pg = f", postgres {cpu['postgres_cores']:.2f}" if backend == "postgresql" else ""
+    return (
+        f"cores used: client {cpu['client_cores']:.2f}, server {cpu['server_cores']:.2f}{pg}, "
+        f"other processes {cpu['other_cores']:.2f}; machine {cpu['machine_busy_pct']:.0f}% busy"
+    )
+
+
+def report(result: dict) -> str:
+    p = result["params"]
+    lines = [
+        f"motormall flash sale: {p['cars']} cars of one trim, {p['buyers']:,} buyers, one "
+        f"POST /api/v1/orders each, seed {p['seed']}",
+        f"client: one process, {result['client']}, httpx.AsyncClient with "
+        f"{p['concurrency']} connections, all buyers released at once",
+        f"machine: {result['machine']}",
+        "latency = time from getting a client slot to the end of the reply",
+    ]
+    for b in result["backends"]:
+        lines += ["", f"== {b['backend']}, {b['workers']} server worker(s)"]
+        if "database" in b:
+            t = b["build"]
+            lines[-1] += f" ({b['database']})"
+            lines.append(
+                f"build {t['total_s']:.1f} s: migrations {t['migrations_s']:.1f} s, "
+                f"catalog+cars {t['catalog_s']:.2f} s, one argon2 hash {t['argon2_hash_s']:.2f} s, "
+                f"{p['buyers']:,} buyers+tokens {t['buyers_s']:.2f} s, analyze "
+                f"{t['analyze_s']:.2f} s"
+            )
+        if "race" in b:
+            r, c = b["race"], b["ceiling"]
+            lines += [
+                f"warm-up: {b['warm_up']['requests']} x GET /api/v1/orders "
+                f"{b['warm_up']['statuses']}",
+                "",
+                f"  {'':<30} {'n':>6} {'wall s':>8} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} "
+                f"{'p99 ms':>8} {'max ms':>8}",
+                _row("ceiling GET /healthz", c["requests_per_s"], c["latency"], c["wall_s"]),
+                _row("race POST /orders, all", r["requests_per_s"], r["latency"], r["wall_s"]),
+                _row("  of which 201 reserved", None, r["latency_201"]),
+                _row("  of which 409 unavailable", None, r["latency_409"]),
+                "",
+                f"reservations/s: {r['reservations_per_s'] or 0:,.1f} ({r['reservations']} "
+                f"reserved; first 201 at {r['first_201_s']:.2f} s, last at "
+                f"{r['last_201_s']:.2f} s after release)",
+                f"requests/s: race {r['requests_per_s']:,.0f} vs ceiling "
+                f"{c['requests_per_s']:,.0f}: ratio {b['race_to_ceiling']:.3f}",
+                f"ceiling statuses {c['statuses']}; {_cpu_line(c['cpu'], b['backend'])}",
+                f"race statuses {r['statuses']}; {_cpu_line(r['cpu'], b['backend'])}",
+            ]
+            for o in r["others"]:
+                lines.append(f"  other reply: {o['count']} x {o['status']} {o['code']}")
+                lines += [f"    {ex}" for ex in o["examples"]]
+        for chk in b.get("checks", []):
+            lines.append(f"{'PASS' if chk['ok'] else 'FAIL'}  {chk['name']}: {chk['detail']}")
+        if "server_log" in b and b["server_log"]["lines"]:
+            lines.append(f"server log: {b['server_log']['lines']} line(s), the last ones:")
+            lines += [f"    {ln}" for ln in b["server_log"]["tail"]]
+        if "error" in b:
+            lines += [f"FAIL  {b['backend']} did not finish: {b['error']}", b["traceback"]]
+    lines += ["", "RESULT: " + ("PASS" if result["ok"] else "FAIL")]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--buyers", type=int, default=5_000)
+    parser.add_argument("--cars", type=int, default=100)
+    parser.add_argument("--concurrency", type=int, default=200, help="client connections")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="server workers (default: sqlite 1, pg 4)"
+    )
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead")
+    args = parser.parse_args(argv)
+    if not 1 <= args.cars <= args.buyers or args.concurrency < 1:
+        parser.error("need 1 <= cars <= buyers and concurrency >= 1")
+    if args.cars > 999_999:
+        parser.error("VINs carry a 6-digit serial: at most 999,999 cars")
+    if args.workers is not None and not 1 <= args.workers <= 64:
+        parser.error("--workers must be 1 to 64")
+    # a SIGTERM unwinds like Ctrl-C, so the servers and temp dirs are still cleaned up
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = args.concurrency * 2 + 256
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(want, hard), hard))
+    backends = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
+    runs = [run_backend(b, args) for b in backends]
+    result = {
+        "params": {
+            "cars": args.cars,
+            "buyers": args.buyers,
+            "concurrency": args.concurrency,
+            "seed": args.seed,
+        },
+        "machine": f"{platform.platform()}, {os.cpu_count()} CPUs, Python "
+        f"{platform.python_version()}",
+        "client": _loop_name(),
+        "backends": runs,
+        "ok": all(r["ok"] for r in runs),
+    }
+    if args.json:
+        for b in runs:
+            for chk in b.get("checks", []):
+                say(f"{b['backend']}: {'PASS' if chk['ok'] else 'FAIL'}  {chk['name']}")
+        print(json.dumps(result, indent=2))
+    else:
+        print(report(result))
+    return 0 if result["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
