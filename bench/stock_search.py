@@ -177,12 +177,14 @@ def pg_database(server: str):
 
 
 def _dealers(session, brands: dict[str, Brand], count: int, rng: random.Random) -> list[Dealer]:
-    """`count` dealers round-robin over every district in network.CITIES, a few km of jitter."""
-    places = [
-        (city["name"], district, lat, lon)
-        for city in network.CITIES
-        for district, _zh, lat, lon in city["districts"]
-    ]
+    """`count` dealers round-robin over every district in network.CITIES (one city after
+    another, so even a small network covers every city), a few km of jitter."""
+    places = []
+    for k in range(max(len(c["districts"]) for c in network.CITIES)):
+        for city in network.CITIES:
+            if k < len(city["districts"]):
+                district, _zh, lat, lon = city["districts"][k]
+                places.append((city["name"], district, lat, lon))
     dealers = []
     for i in range(count):
         city, district, lat, lon = places[i % len(places)]

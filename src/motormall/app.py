@@ -15,6 +15,7 @@ import motormall.jobs  # noqa: F401  the embedded consumer must know every task
 from motormall import __version__
 from motormall.catalog.api import router as catalog_router
 from motormall.customers.api import router as customers_router
+from motormall.leads.api import router as leads_router
 from motormall.orders.api import router as orders_router
 from motormall.orders.pages import router as order_pages_router
 from motormall.payments.api import router as payments_router
@@ -62,6 +63,7 @@ def create_app(
     api = APIRouter(prefix="/api/v1")
     api.include_router(customers_router)
     api.include_router(catalog_router)
+    api.include_router(leads_router)
     api.include_router(orders_router)
     api.include_router(payments_router)
     app.include_router(api)

@@ -1,6 +1,7 @@
 """Every domain's tables, imported so that one MetaData knows them all (for Alembic)."""
 
 from motormall.catalog import models as catalog_models
+from motormall.leads import models as lead_models
 from motormall.orders import models as order_models
 from motormall.payments import ledger
 from motormall.payments import models as payment_models
@@ -13,6 +14,7 @@ metadata = Base.metadata
 __all__ = [
     "metadata",
     "catalog_models",
+    "lead_models",
     "order_models",
     "ledger",
     "payment_models",

@@ -12,12 +12,13 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from motormall.catalog.models import Dealer, Tower, Vehicle, VehicleStatus
 from motormall.catalog.vin import normalise_vin
+from motormall.leads import service as leads
 from motormall.orders import rules
 from motormall.orders.models import Order
 from motormall.orders.rules import LIVE, OrderStatus
@@ -71,6 +72,16 @@ def reserve(
         raise _unavailable(vin)
 
     deposit = min(parse_amount(settings.deposit_amount), vehicle.price)
+    # the dealer that worked the buyer's lead is credited; else the one handing the car over
+    lead_dealer = leads.credited_dealer(
+        session, customer_id=who.user_id, model_id=vehicle.model_id, brand_id=vehicle.brand_id
+    )
+    if lead_dealer is not None:
+        credited, reason = lead_dealer, "lead"
+    elif dealer is not None:
+        credited, reason = dealer.id, "delivery_dealer"
+    else:
+        credited, reason = vehicle.dealer_id, "stocking_dealer"
     order = Order(
         customer_id=who.user_id,
         vehicle_id=vehicle.id,
@@ -85,8 +96,8 @@ def reserve(
         coupon=req.coupon,
         delivery_dealer_id=dealer.id if dealer else None,
         delivery_tower_id=tower.id if tower else None,
-        credited_dealer_id=(dealer.id if dealer else vehicle.dealer_id),
-        credit_reason="delivery_dealer" if dealer else "stocking_dealer",
+        credited_dealer_id=credited,
+        credit_reason=reason,
         expires_at=now + dt.timedelta(minutes=settings.order_hold_minutes),
         created_at=now,
         updated_at=now,
@@ -420,3 +431,13 @@ def live_order_for_vehicle(session: Session, vehicle_id: int) -> Order | None:
             Order.vehicle_id == vehicle_id, Order.status.in_([s.value for s in LIVE])
         )
     )
+
+
+def credited_counts(session: Session) -> dict[int, int]:
+    """Orders per credited dealer that are live or completed (not cancelled or expired)."""
+    rows = session.execute(
+        select(Order.credited_dealer_id, func.count())
+        .where(Order.status.not_in([OrderStatus.cancelled.value, OrderStatus.expired.value]))
+        .group_by(Order.credited_dealer_id)
+    ).all()
+    return dict(rows)

@@ -1,0 +1,1 @@
+"""Leads: every online inquiry routed to one dealer, who must answer in time."""

@@ -1,0 +1,51 @@
+"""Scheduled lead work: SLA re-routing and webhook deliveries."""
+
+from __future__ import annotations
+
+from huey import crontab
+
+from motormall.leads import service, webhooks
+from motormall.platform.db import get_database, utcnow
+from motormall.platform.jobs import huey
+
+
+def reroute_overdue_leads() -> int:
+    with get_database().transaction() as session:
+        return service.reroute_overdue(session, now=utcnow())
+
+
+@huey.periodic_task(crontab(minute="*"))
+def sla_sweep():
+    return reroute_overdue_leads()
+
+
+def deliver(delivery_id: str) -> str:
+    db = get_database()
+    with db.reading() as session:
+        outgoing = webhooks.prepare(session, delivery_id)
+    if outgoing is None:
+        return "skipped"
+    error = webhooks.send(outgoing)
+    with db.transaction() as session:
+        return webhooks.record(session, delivery_id, error, now=utcnow())
+
+
+def send_due_webhooks() -> dict[str, int]:
+    with get_database().reading() as session:
+        ids = webhooks.due(session, now=utcnow())
+    counts: dict[str, int] = {}
+    for delivery_id in ids:
+        status = deliver(delivery_id)
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+@huey.periodic_task(crontab(minute="*"))
+def webhook_sweep():
+    return send_due_webhooks()
+
+
+@huey.task()
+def send_webhook(delivery_id: str) -> str:
+    """Right after commit: one attempt; failures wait for the sweep's back-off."""
+    return deliver(delivery_id)

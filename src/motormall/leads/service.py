@@ -1,0 +1,570 @@
+"""Lead rules: intake with de-duplication, routing, dealer events, SLA re-routing,
+attribution. No HTTP here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from motormall.catalog.models import CarModel, Dealer, Vehicle, VehicleStatus, dealer_brands
+from motormall.catalog.vin import normalise_vin
+from motormall.leads import routing, sla, webhooks
+from motormall.leads.models import Lead, LeadAssignment, LeadEvent, LeadStatus, RoutingPolicy
+from motormall.platform import audit, events
+from motormall.platform.auth import Principal, User
+from motormall.platform.errors import Conflict, Invalid, NotFound
+from motormall.platform.geo import haversine_km
+
+OPEN = (LeadStatus.new, LeadStatus.contacted, LeadStatus.test_drive_booked, LeadStatus.quoted)
+CLOSED = (LeadStatus.won, LeadStatus.lost)
+# How far along a lead is; an event may not move it backwards.
+RANK = {
+    LeadStatus.new: 0,
+    LeadStatus.contacted: 1,
+    LeadStatus.test_drive_booked: 2,
+    LeadStatus.quoted: 3,
+    LeadStatus.won: 4,
+    LeadStatus.lost: 4,
+}
+EVENT_TYPES = ("contacted", "test_drive_booked", "quoted", "won", "lost", "note")
+
+
+# --- the carmaker's policy ----------------------------------------------------------------
+
+
+def current_policy(session: Session) -> routing.Policy:
+    row = session.scalar(select(RoutingPolicy).order_by(RoutingPolicy.id.desc()).limit(1))
+    return routing.Policy.from_dict(row.settings) if row else routing.Policy()
+
+
+def set_policy(session: Session, data: dict, *, actor_id: str, now: dt.datetime) -> routing.Policy:
+    policy = routing.Policy.from_dict({**current_policy(session).to_dict(), **data})
+    if policy.radius_km <= 0 or any(r <= policy.radius_km for r in policy.widen_to_km):
+        raise Invalid("policy_invalid", "widen_to_km must list radii larger than radius_km.")
+    if policy.sla_minutes < 1 or policy.dedupe_hours < 0:
+        raise Invalid("policy_invalid", "sla_minutes must be at least 1, dedupe_hours >= 0.")
+    session.add(RoutingPolicy(settings=policy.to_dict(), updated_at=now, updated_by=actor_id))
+    audit.record(
+        session,
+        actor_id=actor_id,
+        action="leads.policy_changed",
+        entity_type="routing_policy",
+        entity_id="current",
+        detail=policy.to_dict(),
+    )
+    return policy
+
+
+# --- candidates and routing ---------------------------------------------------------------
+
+
+def _local_midnight(now: dt.datetime, tz: str) -> dt.datetime:
+    local = now.astimezone(ZoneInfo(tz))
+    return dt.datetime.combine(local.date(), dt.time(0), ZoneInfo(tz)).astimezone(dt.UTC)
+
+
+def candidates(
+    session: Session,
+    *,
+    brand_id: int,
+    model_id: int,
+    near: tuple[float, float],
+    policy: routing.Policy,
+    now: dt.datetime,
+) -> list[routing.Candidate]:
+    """Every dealer that sells the brand, with what the routing rule needs to know."""
+    dealers = session.execute(
+        select(
+            Dealer.id,
+            Dealer.code,
+            Dealer.lat,
+            Dealer.lon,
+            Dealer.lead_capacity_per_day,
+            Dealer.timezone,
+        )
+        .join(dealer_brands, dealer_brands.c.dealer_id == Dealer.id)
+        .where(dealer_brands.c.brand_id == brand_id)
+    ).all()
+    if not dealers:
+        return []
+    ids = [d.id for d in dealers]
+    stocked = set(
+        session.scalars(
+            select(Vehicle.dealer_id)
+            .where(
+                Vehicle.model_id == model_id,
+                Vehicle.status == VehicleStatus.available.value,
+                Vehicle.dealer_id.in_(ids),
+            )
+            .distinct()
+        )
+    )
+    today: dict[int, int] = {}
+    for tz in {d.timezone for d in dealers}:
+        today.update(
+            session.execute(
+                select(LeadAssignment.dealer_id, func.count())
+                .where(
+                    LeadAssignment.dealer_id.in_([d.id for d in dealers if d.timezone == tz]),
+                    LeadAssignment.at >= _local_midnight(now, tz),
+                )
+                .group_by(LeadAssignment.dealer_id)
+            ).all()
+        )
+    recent = dict(
+        session.execute(
+            select(LeadAssignment.dealer_id, func.count())
+            .where(
+                LeadAssignment.dealer_id.in_(ids),
+                LeadAssignment.at >= now - dt.timedelta(days=policy.fairness_days),
+            )
+            .group_by(LeadAssignment.dealer_id)
+        ).all()
+    )
+    rates = response_rates(session, ids, now=now, days=policy.performance_days)
+    lat, lon = near
+    return [
+        routing.Candidate(
+            dealer_id=d.id,
+            code=d.code,
+            distance_km=haversine_km(lat, lon, d.lat, d.lon),
+            has_stock=d.id in stocked,
+            capacity=d.lead_capacity_per_day,
+            assigned_today=today.get(d.id, 0),
+            response_rate=rates.get(d.id, PRIOR),
+            recent_leads=recent.get(d.id, 0),
+        )
+        for d in dealers
+    ]
+
+
+PRIOR, PRIOR_WEIGHT = 0.8, 4  # a dealer without history is assumed fairly responsive
+
+
+def response_rates(session: Session, dealer_ids, *, now: dt.datetime, days: int) -> dict:
+    """Share of leads first contacted within their SLA (breaches that got a lead re-routed
+    count against the dealer that let it lapse), smoothed towards PRIOR."""
+    since = now - dt.timedelta(days=days)
+    on_time = func.sum(case((Lead.first_contact_at <= Lead.sla_due_at, 1), else_=0))
+    rows = session.execute(
+        select(Lead.dealer_id, func.count(), on_time)
+        .where(Lead.dealer_id.in_(dealer_ids), Lead.created_at >= since, Lead.sla_due_at <= now)
+        .group_by(Lead.dealer_id)
+    ).all()
+    breaches = dict(
+        session.execute(
+            select(LeadAssignment.from_dealer_id, func.count())
+            .where(
+                LeadAssignment.from_dealer_id.in_(dealer_ids),
+                LeadAssignment.at >= since,
+                LeadAssignment.reason == "sla_breach",
+            )
+            .group_by(LeadAssignment.from_dealer_id)
+        ).all()
+    )
+    out = {}
+    for dealer_id, total, good in rows:
+        n = total + breaches.pop(dealer_id, 0)
+        out[dealer_id] = (int(good or 0) + PRIOR * PRIOR_WEIGHT) / (n + PRIOR_WEIGHT)
+    for dealer_id, n in breaches.items():
+        out[dealer_id] = (PRIOR * PRIOR_WEIGHT) / (n + PRIOR_WEIGHT)
+    return out
+
+
+# --- intake -------------------------------------------------------------------------------
+
+
+@dataclass
+class Inquiry:
+    channel: str
+    model_id: int | None = None
+    vin: str | None = None
+    message: str = ""
+    near: tuple[float, float] | None = None
+
+
+@dataclass
+class Intake:
+    lead: Lead
+    merged: bool
+
+
+def _subject(session: Session, inquiry: Inquiry) -> tuple[CarModel, Vehicle | None]:
+    vehicle = None
+    if inquiry.vin:
+        vin = normalise_vin(inquiry.vin)
+        vehicle = session.scalar(select(Vehicle).where(Vehicle.vin == vin))
+        if vehicle is None:
+            raise Invalid("unknown_vehicle", f"No vehicle with VIN {vin}.")
+        model = session.get(CarModel, vehicle.model_id)
+        if inquiry.model_id and inquiry.model_id != model.id:
+            raise Invalid("model_vin_mismatch", "The VIN is not of the model given.")
+        return model, vehicle
+    if not inquiry.model_id:
+        raise Invalid("model_required", "Give model_id or vin.")
+    model = session.get(CarModel, inquiry.model_id)
+    if model is None:
+        raise Invalid("unknown_model", f"No model with id {inquiry.model_id}.")
+    return model, None
+
+
+def _where(session: Session, who: Principal, inquiry: Inquiry, vehicle: Vehicle | None):
+    """The customer's position: given, else where the car stands, else their city."""
+    if inquiry.near:
+        return inquiry.near
+    if vehicle is not None:
+        site = vehicle.tower or vehicle.dealer
+        return site.lat, site.lon
+    city = session.scalar(select(User.city).where(User.id == who.user_id))
+    if city:
+        row = session.execute(
+            select(func.avg(Dealer.lat), func.avg(Dealer.lon)).where(Dealer.city == city)
+        ).one()
+        if row[0] is not None:
+            return float(row[0]), float(row[1])
+    raise Invalid("near_required", "Give near=LAT,LON (or a vin) so we can find your dealer.")
+
+
+def submit(session: Session, who: Principal, inquiry: Inquiry, *, now: dt.datetime) -> Intake:
+    """Take an inquiry from any channel: merge it into the customer's open lead on the same
+    model within the window, else route a new lead to one dealer."""
+    model, vehicle = _subject(session, inquiry)
+    policy = current_policy(session)
+    open_lead = session.scalar(
+        select(Lead)
+        .where(
+            Lead.customer_id == who.user_id,
+            Lead.model_id == model.id,
+            Lead.status.in_([s.value for s in OPEN]),
+            Lead.created_at >= now - dt.timedelta(hours=policy.dedupe_hours),
+        )
+        .order_by(Lead.created_at.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    if open_lead is not None:
+        open_lead.inquiries += 1
+        open_lead.updated_at = now
+        if inquiry.message:
+            open_lead.message = (open_lead.message + "\n---\n" + inquiry.message).strip()[-4000:]
+        _event(
+            session,
+            open_lead,
+            "inquiry_repeated",
+            actor_id=who.user_id,
+            now=now,
+            note=f"{inquiry.channel}: {inquiry.message}"[:500],
+        )
+        return Intake(open_lead, merged=True)
+
+    near = _where(session, who, inquiry, vehicle)
+    decision = routing.route(
+        candidates(
+            session, brand_id=model.brand_id, model_id=model.id, near=near, policy=policy, now=now
+        ),
+        policy,
+    )
+    if decision is None:
+        raise Invalid(
+            "no_dealer_for_brand",
+            "No dealer sells this brand yet; the carmaker must authorise one.",
+        )
+    dealer = session.get(Dealer, decision.dealer_id)
+    lead = Lead(
+        customer_id=who.user_id,
+        channel=inquiry.channel,
+        brand_id=model.brand_id,
+        model_id=model.id,
+        vin=vehicle.vin if vehicle else None,
+        message=inquiry.message,
+        lat=near[0],
+        lon=near[1],
+        dealer_id=dealer.id,
+        flags=decision.flags,
+        sla_due_at=sla.due_at(now, policy.sla_minutes, dealer.opening_hours, dealer.timezone),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(lead)
+    session.flush()
+    _assign(session, lead, decision, reason="routed", from_dealer_id=None, now=now)
+    audit.record(
+        session,
+        actor_id=who.user_id,
+        action="lead.created",
+        entity_type="lead",
+        entity_id=lead.id,
+        detail={"dealer": dealer.code, "flags": decision.flags},
+    )
+    return Intake(lead, merged=False)
+
+
+def _assign(session, lead: Lead, decision: routing.Decision, *, reason, from_dealer_id, now):
+    session.add(
+        LeadAssignment(
+            lead_id=lead.id,
+            dealer_id=decision.dealer_id,
+            from_dealer_id=from_dealer_id,
+            reason=reason,
+            radius_km=decision.radius_km,
+            flags=decision.flags,
+            candidates=decision.candidates,
+            at=now,
+        )
+    )
+    events.emit(
+        session,
+        "lead.assigned",
+        entity_type="lead",
+        entity_id=lead.id,
+        customer_id=lead.customer_id,
+        dealer_id=decision.dealer_id,
+        payload={
+            "dealer": decision.code,
+            "reason": reason,
+            "flags": decision.flags,
+            "sla_due_at": lead.sla_due_at.isoformat(),
+        },
+        at=now,
+    )
+    webhooks.enqueue(
+        session, decision.dealer_id, "lead.assigned", lead_payload(lead, decision.code)
+    )
+
+
+def lead_payload(lead: Lead, dealer_code: str) -> dict:
+    return {
+        "lead_id": lead.id,
+        "dealer": dealer_code,
+        "status": lead.status,
+        "channel": lead.channel,
+        "model_id": lead.model_id,
+        "vin": lead.vin,
+        "sla_due_at": lead.sla_due_at.isoformat(),
+        "flags": lead.flags,
+    }
+
+
+def _event(session, lead: Lead, type_: str, *, actor_id, now, note: str = "") -> LeadEvent:
+    event = LeadEvent(
+        lead_id=lead.id, dealer_id=lead.dealer_id, actor_id=actor_id, type=type_, note=note, at=now
+    )
+    session.add(event)
+    events.emit(
+        session,
+        f"lead.{type_}",
+        entity_type="lead",
+        entity_id=lead.id,
+        customer_id=lead.customer_id,
+        dealer_id=lead.dealer_id,
+        payload={"note": note[:200]} if note else {},
+        at=now,
+    )
+    return event
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def get_for(session: Session, who: Principal, lead_id: str, *, lock: bool = False) -> Lead:
+    """The lead if `who` may see it: its customer, its dealer's staff, or an admin."""
+    stmt = select(Lead).where(Lead.id == lead_id)
+    lead = session.scalar(stmt.with_for_update() if lock else stmt)
+    visible = lead is not None and (
+        who.is_admin
+        or who.user_id == lead.customer_id
+        or (who.is_dealer and who.dealer_id == lead.dealer_id)
+    )
+    if not visible:
+        raise NotFound("lead_not_found", f"No lead {lead_id}.")
+    return lead
+
+
+def inbox(
+    session: Session,
+    dealer_id: int,
+    *,
+    statuses=None,
+    limit: int = 50,
+    after: tuple[dt.datetime, str] | None = None,
+) -> list[Lead]:
+    """A dealer's leads, the most urgent first (SLA due time, then id)."""
+    stmt = select(Lead).where(Lead.dealer_id == dealer_id)
+    stmt = stmt.where(Lead.status.in_(statuses or [s.value for s in OPEN]))
+    if after is not None:
+        due, lead_id = after
+        stmt = stmt.where(
+            (Lead.sla_due_at > due) | ((Lead.sla_due_at == due) & (Lead.id > lead_id))
+        )
+    return list(session.scalars(stmt.order_by(Lead.sla_due_at, Lead.id).limit(limit)))
+
+
+# --- the dealer works the lead ------------------------------------------------------------
+
+
+def record_event(
+    session: Session, who: Principal, lead: Lead, type_: str, note: str, *, now: dt.datetime
+) -> LeadEvent:
+    """contacted, test_drive_booked, quoted, won, lost (with a reason), or a note."""
+    if not (who.is_dealer and who.dealer_id == lead.dealer_id) and not who.is_admin:
+        raise NotFound("lead_not_found", f"No lead {lead.id}.")
+    if type_ not in EVENT_TYPES:
+        raise Invalid("unknown_event", f"type must be one of {', '.join(EVENT_TYPES)}.")
+    status = LeadStatus(lead.status)
+    if status in CLOSED:
+        raise Conflict("lead_closed", f"The lead is {status.value}; it takes no more events.")
+    if type_ != "note":
+        target = LeadStatus(type_)
+        if RANK[target] < RANK[status] or (target == status and target != LeadStatus.new):
+            raise Conflict(
+                "illegal_transition",
+                f"A lead that is {status.value} cannot go back to {target.value}.",
+                current_status=status.value,
+            )
+        if target == LeadStatus.lost and not note.strip():
+            raise Invalid("reason_required", "Say why the lead was lost (in note).")
+        lead.status = target.value
+        if lead.first_contact_at is None:
+            lead.first_contact_at = now  # any dealer action towards the customer counts
+        if target in CLOSED:
+            lead.outcome_reason = note.strip()[:200] or None
+    lead.updated_at = now
+    event = _event(session, lead, type_, actor_id=who.user_id, now=now, note=note)
+    audit.record(
+        session,
+        actor_id=who.user_id,
+        action=f"lead.{type_}",
+        entity_type="lead",
+        entity_id=lead.id,
+        detail={"note": note[:200]},
+    )
+    code = session.scalar(select(Dealer.code).where(Dealer.id == lead.dealer_id))
+    webhooks.enqueue(session, lead.dealer_id, f"lead.{type_}", lead_payload(lead, code))
+    return event
+
+
+# --- SLA ----------------------------------------------------------------------------------
+
+
+def reroute_overdue(session: Session, *, now: dt.datetime, limit: int = 200) -> int:
+    """Leads nobody contacted in time go to the next dealer; both dealers are told, and the
+    breach counts against the first."""
+    policy = current_policy(session)
+    overdue = list(
+        session.scalars(
+            select(Lead)
+            .where(
+                Lead.status == LeadStatus.new.value,
+                Lead.first_contact_at.is_(None),
+                Lead.sla_due_at <= now,
+            )
+            .order_by(Lead.sla_due_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    for lead in overdue:
+        tried = frozenset(
+            session.scalars(
+                select(LeadAssignment.dealer_id).where(LeadAssignment.lead_id == lead.id)
+            )
+        )
+        cands = candidates(
+            session,
+            brand_id=lead.brand_id,
+            model_id=lead.model_id,
+            near=(lead.lat, lead.lon),
+            policy=policy,
+            now=now,
+        )
+        decision = routing.route(cands, policy, exclude=tried) or routing.route(cands, policy)
+        old = session.get(Dealer, lead.dealer_id)
+        new = session.get(Dealer, decision.dealer_id)
+        lead.dealer_id = new.id
+        lead.reroutes += 1
+        lead.flags = sorted({*lead.flags, "rerouted", *decision.flags})
+        lead.sla_due_at = sla.due_at(now, policy.sla_minutes, new.opening_hours, new.timezone)
+        lead.updated_at = now
+        _assign(session, lead, decision, reason="sla_breach", from_dealer_id=old.id, now=now)
+        webhooks.enqueue(
+            session,
+            old.id,
+            "lead.withdrawn",
+            {**lead_payload(lead, new.code), "reason": "sla_breach", "withdrawn_from": old.code},
+        )
+        audit.record(
+            session,
+            actor_id=None,
+            action="lead.rerouted",
+            entity_type="lead",
+            entity_id=lead.id,
+            detail={"from": old.code, "to": new.code},
+        )
+    return len(overdue)
+
+
+# --- attribution --------------------------------------------------------------------------
+
+
+def credited_dealer(
+    session: Session, *, customer_id: str, model_id: int, brand_id: int
+) -> int | None:
+    """The dealer that worked this customer's lead: the newest not-lost lead on the model,
+    else on the brand."""
+    base = select(Lead.dealer_id).where(
+        Lead.customer_id == customer_id, Lead.status != LeadStatus.lost.value
+    )
+    for extra in (Lead.model_id == model_id, Lead.brand_id == brand_id):
+        dealer_id = session.scalar(base.where(extra).order_by(Lead.created_at.desc()).limit(1))
+        if dealer_id is not None:
+            return dealer_id
+    return None
+
+
+def lead_counts(session: Session) -> dict[int, dict[str, int]]:
+    """Per dealer (the lead's current dealer): leads, first contact within the SLA,
+    test drives booked, won, lost, and SLA breaches that took a lead away."""
+    out: dict[int, dict[str, int]] = {}
+    rows = session.execute(
+        select(
+            Lead.dealer_id,
+            func.count(),
+            func.sum(case((Lead.first_contact_at <= Lead.sla_due_at, 1), else_=0)),
+            func.sum(case((Lead.status == LeadStatus.won.value, 1), else_=0)),
+            func.sum(case((Lead.status == LeadStatus.lost.value, 1), else_=0)),
+        ).group_by(Lead.dealer_id)
+    ).all()
+    for dealer_id, n, on_time, won, lost in rows:
+        out[dealer_id] = {
+            "leads": n,
+            "contacted_on_time": int(on_time or 0),
+            "won": int(won or 0),
+            "lost": int(lost or 0),
+            "test_drives": 0,
+            "sla_breaches": 0,
+        }
+    blank = {
+        "leads": 0,
+        "contacted_on_time": 0,
+        "won": 0,
+        "lost": 0,
+        "test_drives": 0,
+        "sla_breaches": 0,
+    }
+    for dealer_id, n in session.execute(
+        select(LeadEvent.dealer_id, func.count(func.distinct(LeadEvent.lead_id)))
+        .where(LeadEvent.type == "test_drive_booked")
+        .group_by(LeadEvent.dealer_id)
+    ):
+        out.setdefault(dealer_id, dict(blank))["test_drives"] = n
+    for dealer_id, n in session.execute(
+        select(LeadAssignment.from_dealer_id, func.count())
+        .where(LeadAssignment.reason == "sla_breach")
+        .group_by(LeadAssignment.from_dealer_id)
+    ):
+        out.setdefault(dealer_id, dict(blank))["sla_breaches"] = n
+    return out
