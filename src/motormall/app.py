@@ -16,6 +16,7 @@ from motormall import __version__
 from motormall.catalog.api import router as catalog_router
 from motormall.customers.api import router as customers_router
 from motormall.leads.api import router as leads_router
+from motormall.leads.pages import router as lead_pages_router
 from motormall.orders.api import router as orders_router
 from motormall.orders.pages import router as order_pages_router
 from motormall.payments.api import router as payments_router
@@ -70,6 +71,7 @@ def create_app(
     app.include_router(pages_router)
     app.include_router(sandbox_router)
     app.include_router(order_pages_router)
+    app.include_router(lead_pages_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz", tags=["ops"])

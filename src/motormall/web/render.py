@@ -60,6 +60,19 @@ LABELS = {
     "succeeded": N_("Succeeded"),
     "failed": N_("Failed"),
     "flagged": N_("Flagged"),
+    "new": N_("New"),
+    "contacted": N_("Contacted"),
+    "test_drive_booked": N_("Test drive booked"),
+    "quoted": N_("Quoted"),
+    "won": N_("Won"),
+    "lost": N_("Lost"),
+    "note": N_("Note"),
+    "assigned": N_("Assigned"),
+    "inquiry_repeated": N_("Asked again"),
+    "rerouted": N_("Re-routed"),
+    "over_capacity": N_("Over capacity"),
+    "outside_radius": N_("Far away"),
+    "radius_widened": N_("Wider search"),
 }
 # Demo and common city names (dealer cities are stored in English).
 CITY_NAMES = [

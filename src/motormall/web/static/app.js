@@ -20,3 +20,19 @@ document.addEventListener("DOMContentLoaded", () => {
     { timeout: 8000, maximumAge: 600000 });
   });
 });
+
+// Lead inbox: a live countdown to each lead's first-contact deadline.
+document.addEventListener("DOMContentLoaded", () => {
+  const clocks = document.querySelectorAll(".countdown[data-due]");
+  if (!clocks.length) return;
+  const tick = () => {
+    const now = Date.now();
+    clocks.forEach((el) => {
+      const left = Math.round((Date.parse(el.dataset.due) - now) / 60000);
+      el.classList.toggle("overdue", left < 0);
+      el.textContent = left < 0 ? `(${-left} min overdue)` : `(in ${left} min)`;
+    });
+  };
+  tick();
+  setInterval(tick, 30000);
+});

@@ -1,0 +1,98 @@
+"""Lead pages: the buyer asks about a car and sees who will call; the dealer's inbox."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse
+
+from motormall.leads import service
+from motormall.leads.api import lead_out
+from motormall.platform.auth import Role
+from motormall.platform.db import utcnow
+from motormall.platform.deps import DbSession, ReadSession
+from motormall.platform.errors import DomainError
+from motormall.web.render import check_csrf, page_principal, render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _login_first(request: Request, back: str):
+    return RedirectResponse(f"/login?{urlencode({'next': back})}", status_code=303)
+
+
+@router.post("/vehicles/{vin}/inquiry")
+def ask_about_car(
+    vin: str,
+    request: Request,
+    session: DbSession,
+    message: Annotated[str, Form(max_length=2000)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+):
+    who = page_principal(request)
+    if who is None:
+        return _login_first(request, f"/vehicles/{vin}")
+    try:
+        check_csrf(request, csrf_token)
+        if who.role != Role.customer:
+            raise DomainError("role_not_allowed", "Log in as a customer to ask a dealer.")
+        intake = service.submit(
+            session, who, service.Inquiry(channel="web", vin=vin, message=message), now=utcnow()
+        )
+    except DomainError as exc:
+        session.rollback()
+        return render(request, "not_found.html", status_code=422, message=exc.detail)
+    return RedirectResponse(f"/leads/{intake.lead.id}", status_code=303)
+
+
+@router.get("/leads/{lead_id}")
+def lead_page(lead_id: str, request: Request, session: ReadSession):
+    who = page_principal(request)
+    if who is None:
+        return _login_first(request, f"/leads/{lead_id}")
+    try:
+        lead = lead_out(session, service.get_for(session, who, lead_id), who)
+    except DomainError:
+        return render(request, "not_found.html", status_code=404)
+    return render(request, "lead.html", lead=lead)
+
+
+@router.get("/dealer/leads")
+def inbox_page(request: Request, session: ReadSession):
+    who = page_principal(request)
+    if who is None or not who.is_dealer:
+        return _login_first(request, "/dealer/leads")
+    leads = [lead_out(session, lead, who) for lead in service.inbox(session, who.dealer_id)]
+    return render(request, "dealer_leads.html", leads=leads, now=utcnow().isoformat())
+
+
+@router.post("/dealer/leads/{lead_id}/events")
+def inbox_event(
+    lead_id: str,
+    request: Request,
+    session: DbSession,
+    type: Annotated[str, Form(max_length=30)],
+    note: Annotated[str, Form(max_length=2000)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+):
+    who = page_principal(request)
+    if who is None or not who.is_dealer:
+        return _login_first(request, "/dealer/leads")
+    try:
+        check_csrf(request, csrf_token)
+        lead = service.get_for(session, who, lead_id, lock=True)
+        service.record_event(session, who, lead, type, note, now=utcnow())
+    except DomainError as exc:
+        session.rollback()
+        leads = [lead_out(session, x, who) for x in service.inbox(session, who.dealer_id)]
+        return render(
+            request,
+            "dealer_leads.html",
+            status_code=409,
+            leads=leads,
+            now=utcnow().isoformat(),
+            error=exc.detail,
+        )
+    return RedirectResponse("/dealer/leads", status_code=303)

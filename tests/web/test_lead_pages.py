@@ -1,0 +1,37 @@
+"""Lead pages: ask about a car, see who will call and by when; the dealer's inbox."""
+
+from tests import factories as f
+from tests.web.test_checkout import _login
+from tests.web.test_pages import csrf_of
+
+
+def test_ask_the_dealer_then_the_dealer_answers_from_the_inbox(client, db):
+    net = f.network(db)
+    vin = f.stock(db, net["dealers"]["SH-1"], net["trims"][0], [1])[0]
+    _login(client, "buyer@test.dev")
+    page = client.get(f"/vehicles/{vin}")
+    r = client.post(
+        f"/vehicles/{vin}/inquiry",
+        data={"message": "Saturday?", "csrf_token": csrf_of(page.text)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"].startswith("/leads/")
+    lead_page = client.get(r.headers["location"])
+    assert "Dealer SH-1 will contact you by" in lead_page.text
+
+    client.post("/logout", data={"csrf_token": csrf_of(lead_page.text)})
+    _login(client, "staff@test.dev")
+    inbox = client.get("/dealer/leads")
+    assert "Saturday?" in inbox.text and 'class="countdown"' in inbox.text
+    lead_id = r.headers["location"].rsplit("/", 1)[1]
+    done = client.post(
+        f"/dealer/leads/{lead_id}/events",
+        data={"type": "contacted", "note": "called", "csrf_token": csrf_of(inbox.text)},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    assert "Contacted" in client.get("/dealer/leads").text
+    refused = client.post(
+        f"/dealer/leads/{lead_id}/events", data={"type": "lost", "csrf_token": csrf_of(inbox.text)}
+    )
+    assert refused.status_code == 409 and "Say why" in refused.text
