@@ -36,6 +36,7 @@ def create_app(
 ) -> FastAPI:
     """Build the app. `run_jobs` starts the embedded job consumer (default: the setting)."""
     settings = settings or get_settings()
+    _configure_logging()
     db = db or Database(settings.effective_database_url, pool_size=settings.db_pool_size)
     use_database(db)
     use_settings(settings)
@@ -84,6 +85,16 @@ def create_app(
 
     app.add_middleware(EdgeMiddleware, max_body_bytes=settings.max_upload_bytes + 65_536)
     return app
+
+
+def _configure_logging() -> None:
+    """JSON lines with a request id on stderr (platform/http.py writes them), once."""
+    logger = logging.getLogger("motormall")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
 
 
 def _install_fallbacks(app: FastAPI) -> None:

@@ -253,3 +253,32 @@ def test_orders_are_private(client, db):
         "items": [],
         "next_cursor": None,
     }
+
+
+def test_a_tower_hands_over_a_car_from_its_bay(client, db):
+    from motormall.platform.auth import Role, create_user
+
+    net = f.network(db)
+    vin = f.stock(
+        db, net["dealers"]["SH-1"], net["trims"][0], [1], price="300000.00", tower_id=net["tower"]
+    )[0]
+    with db.transaction() as s:
+        create_user(
+            s, email="tower@test.dev", password=f.PASSWORD, role=Role.tower, tower_id=net["tower"]
+        )
+    buyer = f.token(client, net["users"]["customer"])
+    order = h.reserve(client, buyer, vin).json()
+    assert order["delivery"] == {"kind": "tower", "code": "TWR-SH1"}
+    h.pay(client, db, buyer, order["id"], "deposit", "5000.00")
+    h.pay(client, db, buyer, order["id"], "balance", "295000.00")
+    tower = f.token(client, "tower@test.dev")
+    assert [o["id"] for o in client.get("/api/v1/orders", headers=tower).json()["items"]] == [
+        order["id"]
+    ]
+    problem(
+        client.post(f"/api/v1/orders/{order['id']}/cancel", headers=tower), 403, "role_not_allowed"
+    )
+    r = client.post(f"/api/v1/orders/{order['id']}/handover", headers=tower)
+    assert r.status_code == 200 and r.json()["status"] == "handed_over"
+    car = client.get(f"/api/v1/vehicles/{vin}").json()
+    assert car["status"] == "sold" and car["location"]["kind"] == "dealer"  # the bay is free

@@ -362,7 +362,12 @@ def hand_over(
     order.handed_over_at = now
     order.odometer_at_handover = odometer_km
     _set_vehicle(session, order.vehicle_id, VehicleStatus.sold, now=now)
+    # a car driven out of a tower frees its bay
+    session.execute(
+        update(Vehicle).where(Vehicle.id == order.vehicle_id).values(tower_id=None, bay=None)
+    )
     payments.recognise_sale(session, order, settings=settings)
+
     return order
 
 
