@@ -74,3 +74,18 @@ def ledger(client, db, net):
 def intent_status(db, intent_id):
     with db.reading() as s:
         return s.scalar(select(PaymentIntent.status).where(PaymentIntent.id == intent_id))
+
+
+def second_buyer(client) -> dict:
+    """Register another customer and return their auth headers."""
+    client.post(
+        "/api/v1/auth/register",
+        json={
+            "email": "two@test.dev",
+            "password": "long-enough-2",
+            "name": "Two",
+            "phone": "13900139000",
+            "city": "Shanghai",
+        },
+    )
+    return f.token(client, "two@test.dev", "long-enough-2")

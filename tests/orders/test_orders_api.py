@@ -23,17 +23,7 @@ def test_reserve_holds_the_car_for_one_buyer(client, db):
     # the car leaves public search, and a second buyer cannot have it
     listed = [v["vin"] for v in client.get("/api/v1/vehicles?limit=100").json()["items"]]
     assert vins[0] not in listed
-    client.post(
-        "/api/v1/auth/register",
-        json={
-            "email": "two@test.dev",
-            "password": "long-enough-2",
-            "name": "Two",
-            "phone": "13900139000",
-            "city": "Shanghai",
-        },
-    )
-    other = f.token(client, "two@test.dev", "long-enough-2")
+    other = h.second_buyer(client)
     problem(h.reserve(client, other, vins[0]), 409, "vehicle_unavailable")
 
 
@@ -227,17 +217,7 @@ def test_a_lapsed_hold_does_not_block_the_next_buyer(client, db):
 def test_orders_are_private(client, db):
     net, vins, buyer = h.setup(db, client)
     order = h.reserve(client, buyer, vins[0]).json()
-    client.post(
-        "/api/v1/auth/register",
-        json={
-            "email": "two@test.dev",
-            "password": "long-enough-2",
-            "name": "Two",
-            "phone": "13900139000",
-            "city": "Shanghai",
-        },
-    )
-    other = f.token(client, "two@test.dev", "long-enough-2")
+    other = h.second_buyer(client)
     problem(client.get(f"/api/v1/orders/{order['id']}", headers=other), 404, "order_not_found")
     other_dealer = f.token(client, net["users"]["other_manager"])
     problem(

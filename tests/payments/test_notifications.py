@@ -7,7 +7,6 @@ from sqlalchemy import update
 
 from motormall.orders.models import Order
 from motormall.payments.models import PaymentIntent
-from tests import factories as f
 from tests.catalog.test_api import problem
 from tests.orders import helpers as h
 
@@ -96,17 +95,7 @@ def test_a_deposit_after_the_car_went_to_someone_else_is_refunded(client, db):
             update(Order).values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
         )
     release_lapsed_holds()
-    client.post(
-        "/api/v1/auth/register",
-        json={
-            "email": "two@test.dev",
-            "password": "long-enough-2",
-            "name": "Two",
-            "phone": "13900139000",
-            "city": "Shanghai",
-        },
-    )
-    other = f.token(client, "two@test.dev", "long-enough-2")
+    other = h.second_buyer(client)
     assert h.reserve(client, other, vins[0]).status_code == 201
     r = h.notify(client, h.take_at_sandbox(db, intent["id"]))
     assert r.headers["notification-outcome"] == "refunded"
