@@ -58,7 +58,8 @@ def test_admin_builds_the_catalog(client, admin):
         json={"model_id": model_id, "name": "JCW", "msrp": {"amount": "259900", "currency": "CNY"}},
     )
     assert r.json()["msrp"]["amount"] == "259900.00"
-    names = [t["name"] for t in client.get(f"/api/v1/trims?model_id={model_id}").json()]
+    names = [t["name"] for t in client.get(f"/api/v1/trims?model_id={model_id}").json()["items"]]
+
     assert names == ["SE", "JCW"]
     r = client.post(
         "/api/v1/dealers",
@@ -175,3 +176,22 @@ def test_logout_revokes_the_token(client, net):
     assert client.get("/api/v1/me", headers=headers).json()["role"] == "customer"
     assert client.delete("/api/v1/auth/token", headers=headers).status_code == 204
     problem(client.get("/api/v1/me", headers=headers), 401, "token_revoked")
+
+
+def test_catalog_lists_page_with_cursors(client, net):
+    seen, cursor = [], None
+    while True:
+        url = "/api/v1/dealers?limit=2" + (f"&cursor={cursor}" if cursor else "")
+        body = client.get(url).json()
+        seen += [d["code"] for d in body["items"]]
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    assert seen == ["NJ-1", "SH-1", "SH-2"]
+    for path in ("brands", "models", "trims", "towers"):
+        body = client.get(f"/api/v1/{path}").json()
+        assert body["items"] and body["next_cursor"] is None, path
+    assert [m["name"] for m in client.get("/api/v1/models?brand=ford").json()["items"]] == [
+        "Mondeo"
+    ]
+    problem(client.get("/api/v1/brands?cursor=%%%"), 422, "invalid_cursor")

@@ -103,7 +103,8 @@ def test_a_failing_endpoint_keeps_the_lead_and_retries_with_back_off(client, db,
     assert delivery.status == "dead" and delivery.attempts == MAX_ATTEMPTS
     assert first_wait - delivery.created_at >= dt.timedelta(seconds=29)
     listed = client.get("/api/v1/dealer/webhooks?status=dead", headers=manager).json()
-    assert [d["id"] for d in listed] == [delivery.id]
+    assert [d["id"] for d in listed["items"]] == [delivery.id]
+
     # the dealer fixes its system and replays the dead letter from the portal
     receiver.status = 204
     r = client.post(f"/api/v1/dealer/webhooks/{delivery.id}/replay", headers=manager)

@@ -12,6 +12,7 @@ from motormall.catalog.models import Brand, CarModel, Dealer, Powertrain, Tower,
 from motormall.catalog.models import VehicleStatus as Status
 from motormall.catalog.photos import listing_photo_url
 from motormall.catalog.vin import normalise_vin
+from motormall.platform import pages
 from motormall.platform.auth import Principal, Role
 from motormall.platform.db import utcnow
 from motormall.platform.deps import (
@@ -36,9 +37,18 @@ def create_brand(body: schemas.BrandIn, session: DbSession, who: Admin):
     return service.brand_out(service.create_brand(session, body, actor_id=who.user_id))
 
 
-@router.get("/brands", response_model=list[schemas.BrandOut])
-def list_brands(session: ReadSession):
-    return [service.brand_out(b) for b in session.scalars(select(Brand).order_by(Brand.code))]
+Limit = Annotated[int, Query(ge=1, le=pages.MAX_LIMIT)]
+Cursor = Annotated[str | None, Query(max_length=200)]
+
+
+def _listing(session, stmt, key, out, limit, cursor) -> dict:
+    rows, next_cursor = pages.page(session, stmt, key, limit=limit, cursor=cursor)
+    return {"items": [out(r) for r in rows], "next_cursor": next_cursor}
+
+
+@router.get("/brands", response_model=schemas.Listing[schemas.BrandOut])
+def list_brands(session: ReadSession, limit: Limit = pages.DEFAULT_LIMIT, cursor: Cursor = None):
+    return _listing(session, select(Brand), Brand.code, service.brand_out, limit, cursor)
 
 
 @router.post("/models", status_code=201, response_model=schemas.ModelOut)
@@ -46,12 +56,17 @@ def create_model(body: schemas.ModelIn, session: DbSession, who: Admin):
     return service.model_out(service.create_model(session, body, actor_id=who.user_id))
 
 
-@router.get("/models", response_model=list[schemas.ModelOut])
-def list_models(session: ReadSession, brand: str | None = None):
-    stmt = select(CarModel).join(Brand).order_by(Brand.code, CarModel.name)
+@router.get("/models", response_model=schemas.Listing[schemas.ModelOut])
+def list_models(
+    session: ReadSession,
+    brand: str | None = None,
+    limit: Limit = pages.DEFAULT_LIMIT,
+    cursor: Cursor = None,
+):
+    stmt = select(CarModel)
     if brand:
-        stmt = stmt.where(Brand.code == brand.upper())
-    return [service.model_out(m) for m in session.scalars(stmt)]
+        stmt = stmt.join(Brand).where(Brand.code == brand.upper())
+    return _listing(session, stmt, CarModel.id, service.model_out, limit, cursor)
 
 
 @router.post("/trims", status_code=201, response_model=schemas.TrimOut)
@@ -59,12 +74,17 @@ def create_trim(body: schemas.TrimIn, session: DbSession, who: Admin):
     return service.trim_out(service.create_trim(session, body, actor_id=who.user_id))
 
 
-@router.get("/trims", response_model=list[schemas.TrimOut])
-def list_trims(session: ReadSession, model_id: int | None = None):
-    stmt = select(Trim).order_by(Trim.model_id, Trim.msrp)
+@router.get("/trims", response_model=schemas.Listing[schemas.TrimOut])
+def list_trims(
+    session: ReadSession,
+    model_id: int | None = None,
+    limit: Limit = pages.DEFAULT_LIMIT,
+    cursor: Cursor = None,
+):
+    stmt = select(Trim)
     if model_id is not None:
         stmt = stmt.where(Trim.model_id == model_id)
-    return [service.trim_out(t) for t in session.scalars(stmt)]
+    return _listing(session, stmt, Trim.id, service.trim_out, limit, cursor)
 
 
 @router.post("/dealers", status_code=201, response_model=schemas.DealerOut)
@@ -72,14 +92,20 @@ def create_dealer(body: schemas.DealerIn, session: DbSession, who: Admin):
     return service.dealer_out(service.create_dealer(session, body, actor_id=who.user_id))
 
 
-@router.get("/dealers", response_model=list[schemas.DealerOut])
-def list_dealers(session: ReadSession, brand: str | None = None, city: str | None = None):
-    stmt = select(Dealer).order_by(Dealer.code)
+@router.get("/dealers", response_model=schemas.Listing[schemas.DealerOut])
+def list_dealers(
+    session: ReadSession,
+    brand: str | None = None,
+    city: str | None = None,
+    limit: Limit = pages.DEFAULT_LIMIT,
+    cursor: Cursor = None,
+):
+    stmt = select(Dealer)
     if brand:
         stmt = stmt.where(Dealer.brands.any(Brand.code == brand.upper()))
     if city:
         stmt = stmt.where(Dealer.city == city)
-    return [service.dealer_out(d) for d in session.scalars(stmt)]
+    return _listing(session, stmt, Dealer.code, service.dealer_out, limit, cursor)
 
 
 @router.get("/dealers/{code}", response_model=schemas.DealerOut)
@@ -92,9 +118,9 @@ def create_tower(body: schemas.TowerIn, session: DbSession, who: Admin):
     return service.tower_out(service.create_tower(session, body, actor_id=who.user_id))
 
 
-@router.get("/towers", response_model=list[schemas.TowerOut])
-def list_towers(session: ReadSession):
-    return [service.tower_out(t) for t in session.scalars(select(Tower).order_by(Tower.code))]
+@router.get("/towers", response_model=schemas.Listing[schemas.TowerOut])
+def list_towers(session: ReadSession, limit: Limit = pages.DEFAULT_LIMIT, cursor: Cursor = None):
+    return _listing(session, select(Tower), Tower.code, service.tower_out, limit, cursor)
 
 
 @router.post("/dealers/{code}/inventory", response_model=schemas.ImportReport)

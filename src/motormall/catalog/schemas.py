@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from motormall.catalog.models import BodyType, Powertrain, VehicleStatus
 from motormall.platform.money import Amount, MoneyIn, MoneyOut
+
+T = TypeVar("T")
 
 Code = Annotated[str, Field(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9_\-]+$")]
 Lat = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
@@ -184,6 +186,11 @@ class VehicleOut(BaseModel):
     location: Location
     distance_km: float | None
     photos: list[str]
+
+
+class Listing(BaseModel, Generic[T]):  # noqa: UP046 - Python 3.11 has no `class X[T]`
+    items: list[T]
+    next_cursor: str | None
 
 
 class VehiclePage(BaseModel):

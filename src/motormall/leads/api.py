@@ -230,7 +230,7 @@ def put_webhook(body: schemas.WebhookIn, session: DbSession, who: Manager):
     return schemas.WebhookOut(url=endpoint.url, secret=endpoint.secret)
 
 
-@router.get("/dealer/webhooks", response_model=list[schemas.DeliveryOut])
+@router.get("/dealer/webhooks", response_model=schemas.DeliveryPage)
 def list_deliveries(
     session: ReadSession,
     who: Staff,
@@ -240,18 +240,21 @@ def list_deliveries(
     if status:
         stmt = stmt.where(WebhookDelivery.status == status)
     rows = session.scalars(stmt.order_by(WebhookDelivery.created_at.desc()).limit(100))
-    return [
-        schemas.DeliveryOut(
-            id=d.id,
-            event=d.event,
-            status=d.status,
-            attempts=d.attempts,
-            last_error=d.last_error,
-            next_attempt_at=d.next_attempt_at.isoformat(),
-            created_at=d.created_at.isoformat(),
-        )
-        for d in rows
-    ]
+    return {
+        "next_cursor": None,
+        "items": [
+            schemas.DeliveryOut(
+                id=d.id,
+                event=d.event,
+                status=d.status,
+                attempts=d.attempts,
+                last_error=d.last_error,
+                next_attempt_at=d.next_attempt_at.isoformat(),
+                created_at=d.created_at.isoformat(),
+            )
+            for d in rows
+        ],
+    }
 
 
 @router.post("/dealer/webhooks/{delivery_id}/replay", status_code=202)

@@ -115,3 +115,8 @@ class DeliveryOut(BaseModel):
     last_error: str | None
     next_attempt_at: str
     created_at: str
+
+
+class DeliveryPage(BaseModel):
+    items: list[DeliveryOut]
+    next_cursor: str | None = Field(None, description="the newest 100 deliveries are listed")

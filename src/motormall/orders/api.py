@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Annotated
 
@@ -14,7 +15,7 @@ from motormall.orders.models import Order
 from motormall.orders.rules import ENDED
 from motormall.payments import service as payments
 from motormall.payments.models import PaymentIntent, Purpose
-from motormall.platform import idempotency
+from motormall.platform import idempotency, pages
 from motormall.platform.auth import Principal, Role
 from motormall.platform.db import utcnow
 from motormall.platform.deps import (
@@ -136,11 +137,22 @@ def list_orders(
     who: CurrentPrincipal,
     status: Annotated[list[str] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
 ):
-    """The caller's orders: a buyer's own, a dealer's deliveries and credited sales, a
-    tower's handovers; OEM admins see all."""
-    items = service.list_for(session, who, statuses=status, limit=limit)
-    return schemas.OrderList(items=[order_out(session, o) for o in items], next_cursor=None)
+    """The caller's orders, newest first: a buyer's own, a dealer's deliveries and credited
+    sales, a tower's handovers; OEM admins see all."""
+    before = None
+    if cursor:
+        at, order_id = pages.decode(cursor)
+        before = (dt.datetime.fromisoformat(at), order_id)
+    rows = service.list_for(session, who, statuses=status, limit=limit + 1, before=before)
+    items = rows[:limit]
+    next_cursor = (
+        pages.encode([items[-1].created_at.isoformat(), items[-1].id])
+        if len(rows) > limit
+        else None
+    )
+    return schemas.OrderList(items=[order_out(session, o) for o in items], next_cursor=next_cursor)
 
 
 @router.get("/orders/{order_id}", response_model=schemas.OrderOut)

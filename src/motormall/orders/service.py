@@ -274,9 +274,13 @@ def list_for(session: Session, who: Principal, *, statuses=None, limit=50, befor
         stmt = stmt.where(Order.customer_id == who.user_id)
     if statuses:
         stmt = stmt.where(Order.status.in_(statuses))
-    if before:
-        stmt = stmt.where(Order.created_at < before)
-    return list(session.scalars(stmt.order_by(Order.created_at.desc()).limit(limit)))
+    if before:  # (created_at, id) of the last order seen: newest first, ties by id
+        at, order_id = before
+        stmt = stmt.where(
+            (Order.created_at < at) | ((Order.created_at == at) & (Order.id < order_id))
+        )
+    order = (Order.created_at.desc(), Order.id.desc())
+    return list(session.scalars(stmt.order_by(*order).limit(limit)))
 
 
 # --- what payments tell us ----------------------------------------------------------------
