@@ -57,7 +57,36 @@ def seed(session: Session, progress: Callable[[str], None] = lambda _: None) -> 
     progress(f"network: {len(dealers)} dealers, {len(towers)} towers")
     counts["vehicles_added"] = _stock(session, dealers, towers, trims, rng, progress)
     counts["accounts_added"] = _accounts(session, dealers, towers)
+    counts["leads_added"] = _leads(session, dealers)
     return counts
+
+
+def _leads(session: Session, dealers: list[Dealer]) -> int:
+    """A few open inquiries near the demo dealer, routed by the real rules, so the dealer
+    portal's inbox has work in it. Skipped for customers who already have leads."""
+    from motormall.leads import service as leads
+    from motormall.leads.models import Lead
+    from motormall.platform.auth import principal_of
+    from motormall.platform.db import utcnow
+
+    home = next(d for d in dealers if d.code == DEMO_ACCOUNTS[1][3])
+    bmw_models = session.scalars(
+        select(CarModel).join(Brand).where(Brand.code == "BMW").order_by(CarModel.name)
+    ).all()
+    added = 0
+    for n, (email, *_rest) in enumerate(DEMO_CUSTOMERS):
+        user = session.scalar(select(User).where(User.email == email))
+        if session.scalar(select(Lead.id).where(Lead.customer_id == user.id).limit(1)):
+            continue
+        inquiry = leads.Inquiry(
+            channel="web",
+            model_id=bmw_models[n * 3 % len(bmw_models)].id,
+            message="Is this one available for a test drive this week?",
+            near=(home.lat + 0.001 * n, home.lon),
+        )
+        leads.submit(session, principal_of(user), inquiry, now=utcnow())
+        added += 1
+    return added
 
 
 def _brands(session: Session) -> dict[str, Brand]:
