@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
 import motormall.jobs  # noqa: F401  the embedded consumer must know every task
 from motormall import __version__
@@ -76,14 +77,19 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz", tags=["ops"])
-    def healthz():
+    async def healthz():  # async: it answers even when every worker thread is busy
         return {"status": "ok"}
 
     @app.get("/metrics", tags=["ops"], include_in_schema=False)
     def metrics():
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
-    app.add_middleware(EdgeMiddleware, max_body_bytes=settings.max_upload_bytes + 65_536)
+    app.add_middleware(
+        EdgeMiddleware,
+        max_body_bytes=settings.max_upload_bytes + 65_536,
+        # leave connections for the job consumer threads and token lookups
+        max_in_flight=max(1, settings.db_pool_size - 4),
+    )
     return app
 
 
@@ -109,6 +115,18 @@ def _install_fallbacks(app: FastAPI) -> None:
             "Conflict with current state",
             "The change conflicts with another one; reload and try again.",
         )
+
+    @app.exception_handler(SQLAlchemyTimeoutError)
+    async def _pool_timeout(request, exc):
+        log.error("no database connection free: %s", exc)
+        response = errors.problem(
+            503,
+            "database_busy",
+            "Service busy",
+            "Too many requests at once; try again in a moment.",
+        )
+        response.headers["Retry-After"] = "1"
+        return response
 
     @app.exception_handler(OperationalError)
     async def _operational(request, exc):

@@ -1,14 +1,10 @@
 """Browser journey in Debian's Chromium: search → vehicle page → switch language."""
 
-import threading
-import time
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from tests import factories as f
-from tests.conftest import _free_port
 
 CHROMIUM = "/usr/lib/chromium/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -35,20 +31,6 @@ def browser():
         )
         yield b
         b.close()
-
-
-@pytest.fixture
-def live_server(app):
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 10
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 @pytest.fixture

@@ -17,12 +17,13 @@ from motormall.payments import service as payments
 from motormall.payments.models import PaymentIntent, Purpose
 from motormall.platform import idempotency, pages
 from motormall.platform.auth import Principal, Role
-from motormall.platform.db import utcnow
+from motormall.platform.db import Database, utcnow
 from motormall.platform.deps import (
     AppSettings,
     CurrentPrincipal,
     DbSession,
     ReadSession,
+    database,
     idempotency_key,
     require,
 )
@@ -106,9 +107,16 @@ def create_order(
     who: Customer,
     settings: AppSettings,
     key: IdempotencyKey,
+    db: Annotated[Database, Depends(database)],
 ):
     """Reserve a vehicle by VIN. It is held until `expires_at`; pay the deposit before then.
     Send an `Idempotency-Key` so a retried request never makes a second order."""
+    scope = f"{who.user_id}:POST /orders"
+    with db.reading() as peek:  # refuse a plainly taken car without taking the write lock
+        if not idempotency.known(peek, scope=scope, key=key) and service.plainly_unavailable(
+            peek, body.vin, now=utcnow()
+        ):
+            raise service.unavailable(body.vin.strip().upper())
 
     def work():
         req = service.ReserveRequest(
@@ -124,7 +132,7 @@ def create_order(
 
     return idempotency.respond(
         session,
-        scope=f"{who.user_id}:POST /orders",
+        scope=scope,
         key=key,
         body=body.model_dump(mode="json"),
         work=work,

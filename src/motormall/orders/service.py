@@ -41,7 +41,8 @@ class ReserveRequest:
     coupon: str | None = None
 
 
-def _unavailable(vin: str) -> Conflict:
+def unavailable(vin: str) -> Conflict:
+
     return Conflict(
         "vehicle_unavailable",
         f"Vehicle {vin} is not available: it is reserved, sold or on a test drive.",
@@ -69,7 +70,7 @@ def reserve(
         .values(status=VehicleStatus.reserved.value, updated_at=now)
     ).rowcount
     if won != 1:
-        raise _unavailable(vin)
+        raise unavailable(vin)
 
     deposit = min(parse_amount(settings.deposit_amount), vehicle.price)
     # the dealer that worked the buyer's lead is credited; else the one handing the car over
@@ -107,7 +108,7 @@ def reserve(
         with session.begin_nested():
             session.flush()
     except IntegrityError:
-        raise _unavailable(vin) from None  # the live-order index caught a second hold
+        raise unavailable(vin) from None  # the live-order index caught a second hold
     _record(
         session,
         order,
@@ -121,6 +122,31 @@ def reserve(
         },
     )
     return order
+
+
+def plainly_unavailable(session: Session, vin: str, *, now: dt.datetime) -> bool:
+    """True when a read alone shows the car cannot be reserved (taken, and not by a lapsed
+    hold). Lets a flash sale's thousands of losers be refused without the write lock; the
+    conditional UPDATE in `reserve` stays the guard for everyone else."""
+    try:
+        vin = normalise_vin(vin)
+    except Invalid:
+        return False
+    row = session.execute(select(Vehicle.id, Vehicle.status).where(Vehicle.vin == vin)).first()
+    if row is None or row.status in (VehicleStatus.available, VehicleStatus.withdrawn):
+        return False
+    if row.status == VehicleStatus.reserved:
+        lapsed = session.scalar(
+            select(Order.id)
+            .where(
+                Order.vehicle_id == row.id,
+                Order.status == OrderStatus.reserved.value,
+                Order.expires_at <= now,
+            )
+            .limit(1)
+        )
+        return lapsed is None
+    return True
 
 
 def _check_product(req: ReserveRequest) -> None:

@@ -3,6 +3,7 @@ cap checked before the body is read, access log lines as JSON, and Prometheus me
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -20,6 +21,7 @@ LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 
+UNGATED = {"/healthz", "/metrics", "/favicon.ico"}
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"strict-origin-when-cross-origin"),
@@ -40,9 +42,15 @@ DOCS_CSP = (
 
 
 class EdgeMiddleware:
-    def __init__(self, app, *, max_body_bytes: int):
+    def __init__(self, app, *, max_body_bytes: int, max_in_flight: int):
         self.app = app
         self.max_body_bytes = max_body_bytes
+        # At most as many requests inside the app as there are database connections: the
+        # rest wait here, on the event loop. Without it a burst fills the thread pool with
+        # requests waiting for connections that other requests hold until a thread frees up
+        # to serialise their reply, and the worker stalls until the pool times out.
+        self.max_in_flight = max_in_flight
+        self._gate: asyncio.Semaphore | None = None
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -72,8 +80,13 @@ class EdgeMiddleware:
         length = dict(scope.get("headers", [])).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
             await _too_large(send_wrapper, self.max_body_bytes)
-        else:
+        elif scope["path"] in UNGATED or scope["path"].startswith(("/static/", "/media/")):
             await self.app(scope, receive, send_wrapper)
+        else:
+            if self._gate is None:  # made lazily: it belongs to the server's event loop
+                self._gate = asyncio.Semaphore(self.max_in_flight)
+            async with self._gate:
+                await self.app(scope, receive, send_wrapper)
         elapsed = time.perf_counter() - started
         REQUESTS.labels(scope["method"], str(status_holder["status"])).inc()
         LATENCY.labels(scope["method"]).observe(elapsed)

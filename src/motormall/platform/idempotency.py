@@ -72,6 +72,11 @@ def begin(session: Session, *, scope: str, key: str | None, body: Any) -> Replay
     return Replay(row.status_code or 200, row.response)
 
 
+def known(session: Session, *, scope: str, key: str | None) -> bool:
+    """Whether `key` was used before in `scope` (its stored reply must then be replayed)."""
+    return key is not None and session.get(IdempotencyRecord, (scope, key)) is not None
+
+
 def finish(session: Session, *, scope: str, key: str | None, status_code: int, body: Any) -> None:
     if key is None:
         return
