@@ -12,12 +12,7 @@ Coordinates are WGS84 (not GCJ-02) and point at the centre of a city or district
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TypedDict
-
-BODY_TYPES = ("sedan", "hatchback", "wagon", "coupe", "convertible", "suv", "mpv", "pickup", "van")
-POWERTRAINS = ("ice", "hev", "phev", "bev")
-NEW_ENERGY = ("phev", "bev")
 
 
 class ModelSpec(TypedDict):
@@ -762,25 +757,3 @@ VDS_HINTS: dict[str, list[str]] = {
     "MINI": ["11DH0", "21GD0", "31GA0", "91KC0"],
     "FORD": ["CAFA2", "ZAPA3", "EAFB1", "DAKC1"],
 }
-
-
-# ---------------------------------------------------------------------------------------
-# Small helpers
-# ---------------------------------------------------------------------------------------
-
-
-def models_for(brand: str) -> list[ModelSpec]:
-    """The model lines of one brand code, in catalogue order."""
-    return [m for m in MODELS if m["brand"] == brand]
-
-
-def new_energy_models() -> list[ModelSpec]:
-    """Model lines with a plug-in powertrain (bev or phev)."""
-    return [m for m in MODELS if m["powertrain"] in NEW_ENERGY]
-
-
-def iter_trims() -> Iterator[tuple[ModelSpec, str, str]]:
-    """Yield (model, trim name, msrp string) for every trim of every model."""
-    for model in MODELS:
-        for trim_name, msrp in model["trims"]:
-            yield model, trim_name, msrp
