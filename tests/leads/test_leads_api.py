@@ -177,6 +177,16 @@ def test_a_lead_not_contacted_in_time_goes_to_the_next_dealer(client, db, net, b
         for d in client.get("/api/v1/admin/leads/conversion", headers=admin).json()["items"]
     }
     assert stats["SH-1"]["sla_breaches"] == 1 and stats["SH-2"]["leads"] == 1
+    # the scheduled refresh marks SH-1 down; routing reads that, not a scan of history
+    from motormall.leads.jobs import refresh_stats
+    from motormall.leads.models import DealerLeadStats
+    from motormall.leads.service import PRIOR
+
+    refresh_stats()
+    with db.reading() as s:
+        rates = {r.dealer_id: r.response_rate for r in s.query(DealerLeadStats)}
+    assert rates[net["dealers"]["SH-1"]] < PRIOR
+
 
 
 def test_an_order_credits_the_dealer_that_worked_the_lead(client, db, net, buyer):

@@ -30,6 +30,16 @@ def deliver(delivery_id: str) -> str:
         return webhooks.record(session, delivery_id, error, now=utcnow())
 
 
+def refresh_stats() -> int:
+    with get_database().transaction() as session:
+        return service.refresh_dealer_stats(session, now=utcnow())
+
+
+@huey.periodic_task(crontab(minute="*/5"))
+def dealer_stats_refresh():
+    return refresh_stats()
+
+
 def send_due_webhooks() -> dict[str, int]:
     with get_database().reading() as session:
         ids = webhooks.due(session, now=utcnow())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from motormall.platform.auth import new_id
@@ -36,6 +36,7 @@ class Lead(Base):
         Index("ix_leads_dealer_due", "dealer_id", "status", "sla_due_at"),
         Index("ix_leads_dedupe", "customer_id", "model_id", "status", "created_at"),
         Index("ix_leads_sla", "status", "sla_due_at"),
+        Index("ix_leads_created", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -63,7 +64,16 @@ class LeadAssignment(Base):
     """One routing decision, with the candidates and scores that made it."""
 
     __tablename__ = "lead_assignments"
-    __table_args__ = (Index("ix_lead_assignments_dealer_at", "dealer_id", "at"),)
+    __table_args__ = (
+        Index("ix_lead_assignments_dealer_at", "dealer_id", "at"),
+        Index(
+            "ix_lead_assignments_breaches",
+            "from_dealer_id",
+            "at",
+            sqlite_where=text("from_dealer_id IS NOT NULL"),
+            postgresql_where=text("from_dealer_id IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     lead_id: Mapped[str] = mapped_column(ForeignKey("leads.id"), index=True)
@@ -126,3 +136,13 @@ class WebhookDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class DealerLeadStats(Base):
+    """Each dealer's recent responsiveness, refreshed by a scheduled job for the routing."""
+
+    __tablename__ = "dealer_lead_stats"
+
+    dealer_id: Mapped[int] = mapped_column(ForeignKey("dealers.id"), primary_key=True)
+    response_rate: Mapped[float] = mapped_column(Float)
+    computed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

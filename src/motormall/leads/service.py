@@ -13,11 +13,18 @@ from sqlalchemy.orm import Session
 from motormall.catalog.models import CarModel, Dealer, Vehicle, VehicleStatus, dealer_brands
 from motormall.catalog.vin import normalise_vin
 from motormall.leads import routing, sla, webhooks
-from motormall.leads.models import Lead, LeadAssignment, LeadEvent, LeadStatus, RoutingPolicy
+from motormall.leads.models import (
+    DealerLeadStats,
+    Lead,
+    LeadAssignment,
+    LeadEvent,
+    LeadStatus,
+    RoutingPolicy,
+)
 from motormall.platform import audit, events
 from motormall.platform.auth import Principal, User
 from motormall.platform.errors import Conflict, Invalid, NotFound
-from motormall.platform.geo import haversine_km
+from motormall.platform.geo import bounding_box, haversine_km
 
 OPEN = (LeadStatus.new, LeadStatus.contacted, LeadStatus.test_drive_booked, LeadStatus.quoted)
 CLOSED = (LeadStatus.won, LeadStatus.lost)
@@ -76,19 +83,28 @@ def candidates(
     policy: routing.Policy,
     now: dt.datetime,
 ) -> list[routing.Candidate]:
-    """Every dealer that sells the brand, with what the routing rule needs to know."""
-    dealers = session.execute(
-        select(
-            Dealer.id,
-            Dealer.code,
-            Dealer.lat,
-            Dealer.lon,
-            Dealer.lead_capacity_per_day,
-            Dealer.timezone,
-        )
+    """The dealers selling the brand within the policy's widest radius (all of them when
+    none is that close), with what the routing rule needs to know. The box around the
+    widest radius changes no decision: the rule looks further only when nobody is inside."""
+    columns = (
+        Dealer.id,
+        Dealer.code,
+        Dealer.lat,
+        Dealer.lon,
+        Dealer.lead_capacity_per_day,
+        Dealer.timezone,
+    )
+    selling = (
+        select(*columns)
         .join(dealer_brands, dealer_brands.c.dealer_id == Dealer.id)
         .where(dealer_brands.c.brand_id == brand_id)
+    )
+    lat0, lat1, lon0, lon1 = bounding_box(*near, max((policy.radius_km, *policy.widen_to_km)))
+    dealers = session.execute(
+        selling.where(Dealer.lat.between(lat0, lat1), Dealer.lon.between(lon0, lon1))
     ).all()
+    if not dealers:
+        dealers = session.execute(selling).all()
     if not dealers:
         return []
     ids = [d.id for d in dealers]
@@ -103,29 +119,34 @@ def candidates(
             .distinct()
         )
     )
+    # leads today (from local midnight; one time zone per query, usually just one) and over
+    # the fairness window, counted in one pass over the assignments
+    recent_since = now - dt.timedelta(days=policy.fairness_days)
     today: dict[int, int] = {}
+    recent: dict[int, int] = {}
     for tz in {d.timezone for d in dealers}:
-        today.update(
-            session.execute(
-                select(LeadAssignment.dealer_id, func.count())
-                .where(
-                    LeadAssignment.dealer_id.in_([d.id for d in dealers if d.timezone == tz]),
-                    LeadAssignment.at >= _local_midnight(now, tz),
-                )
-                .group_by(LeadAssignment.dealer_id)
-            ).all()
-        )
-    recent = dict(
-        session.execute(
-            select(LeadAssignment.dealer_id, func.count())
+        midnight = _local_midnight(now, tz)
+        rows = session.execute(
+            select(
+                LeadAssignment.dealer_id,
+                func.sum(case((LeadAssignment.at >= midnight, 1), else_=0)),
+                func.sum(case((LeadAssignment.at >= recent_since, 1), else_=0)),
+            )
             .where(
-                LeadAssignment.dealer_id.in_(ids),
-                LeadAssignment.at >= now - dt.timedelta(days=policy.fairness_days),
+                LeadAssignment.dealer_id.in_([d.id for d in dealers if d.timezone == tz]),
+                LeadAssignment.at >= min(midnight, recent_since),
             )
             .group_by(LeadAssignment.dealer_id)
         ).all()
+        for dealer_id, n_today, n_recent in rows:
+            today[dealer_id], recent[dealer_id] = int(n_today or 0), int(n_recent or 0)
+    rates = dict(
+        session.execute(
+            select(DealerLeadStats.dealer_id, DealerLeadStats.response_rate).where(
+                DealerLeadStats.dealer_id.in_(ids)
+            )
+        ).all()
     )
-    rates = response_rates(session, ids, now=now, days=policy.performance_days)
     lat, lon = near
     return [
         routing.Candidate(
@@ -145,21 +166,21 @@ def candidates(
 PRIOR, PRIOR_WEIGHT = 0.8, 4  # a dealer without history is assumed fairly responsive
 
 
-def response_rates(session: Session, dealer_ids, *, now: dt.datetime, days: int) -> dict:
-    """Share of leads first contacted within their SLA (breaches that got a lead re-routed
-    count against the dealer that let it lapse), smoothed towards PRIOR."""
+def response_rates(session: Session, *, now: dt.datetime, days: int) -> dict[int, float]:
+    """Per dealer: share of leads first contacted within their SLA (breaches that got a lead
+    re-routed count against the dealer that let it lapse), smoothed towards PRIOR."""
     since = now - dt.timedelta(days=days)
     on_time = func.sum(case((Lead.first_contact_at <= Lead.sla_due_at, 1), else_=0))
     rows = session.execute(
         select(Lead.dealer_id, func.count(), on_time)
-        .where(Lead.dealer_id.in_(dealer_ids), Lead.created_at >= since, Lead.sla_due_at <= now)
+        .where(Lead.created_at >= since, Lead.sla_due_at <= now)
         .group_by(Lead.dealer_id)
     ).all()
     breaches = dict(
         session.execute(
             select(LeadAssignment.from_dealer_id, func.count())
             .where(
-                LeadAssignment.from_dealer_id.in_(dealer_ids),
+                LeadAssignment.from_dealer_id.is_not(None),
                 LeadAssignment.at >= since,
                 LeadAssignment.reason == "sla_breach",
             )
@@ -173,6 +194,23 @@ def response_rates(session: Session, dealer_ids, *, now: dt.datetime, days: int)
     for dealer_id, n in breaches.items():
         out[dealer_id] = (PRIOR * PRIOR_WEIGHT) / (n + PRIOR_WEIGHT)
     return out
+
+
+def refresh_dealer_stats(session: Session, *, now: dt.datetime) -> int:
+    """Recompute every dealer's response rate into dealer_lead_stats (a scheduled job): a
+    30-day scan per lead would grow with history, a table read per lead does not."""
+    policy = current_policy(session)
+    rates = response_rates(session, now=now, days=policy.performance_days)
+    existing = {row.dealer_id: row for row in session.scalars(select(DealerLeadStats))}
+    for dealer_id, rate in rates.items():
+        row = existing.pop(dealer_id, None)
+        if row is None:
+            session.add(DealerLeadStats(dealer_id=dealer_id, response_rate=rate, computed_at=now))
+        else:
+            row.response_rate, row.computed_at = rate, now
+    for row in existing.values():  # no recent history: back to the prior
+        session.delete(row)
+    return len(rates)
 
 
 # --- intake -------------------------------------------------------------------------------
