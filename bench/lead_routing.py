@@ -75,7 +75,7 @@ from motormall.leads import routing, service
 from motormall.leads.models import Lead, LeadAssignment
 from motormall.platform.auth import AccessToken, Principal, Role, User, hash_password, new_id
 from motormall.platform.db import Database, utcnow
-from motormall.platform.geo import haversine_km
+from motormall.platform.geo import bounding_box, haversine_km
 from motormall.platform.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -225,6 +225,8 @@ class EngineState:
         self.window: deque[tuple[float, int]] = deque()  # (time in s, dealer index)
         self.window_s = policy.fairness_days * 86_400
         self.received = [0] * len(dealers)
+        widest = max((policy.radius_km, *policy.widen_to_km))
+        self.box = lambda lat, lon: bounding_box(lat, lon, widest)
 
     def new_day(self) -> None:
         self.assigned_today = [0] * len(self.dealers)
@@ -235,6 +237,14 @@ class EngineState:
             recent[window.popleft()[1]] -= 1
         today = self.assigned_today
         lat, lon, model = lead.lat, lead.lon, lead.model
+        # as service.candidates(): only dealers inside the box of the widest radius, unless
+        # none is there
+        lat0, lat1, lon0, lon1 = self.box(lat, lon)
+        pool = [
+            (i, d)
+            for i, d in self.by_brand[lead.brand]
+            if lat0 <= d.lat <= lat1 and lon0 <= d.lon <= lon1
+        ] or self.by_brand[lead.brand]
         return [
             routing.Candidate(
                 dealer_id=i + 1,
@@ -246,7 +256,7 @@ class EngineState:
                 response_rate=d.response_rate,
                 recent_leads=recent[i],
             )
-            for i, d in self.by_brand[lead.brand]
+            for i, d in pool
         ]
 
     def assign(self, dealer_id: int, now_s: float) -> None:
