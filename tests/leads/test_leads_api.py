@@ -188,7 +188,6 @@ def test_a_lead_not_contacted_in_time_goes_to_the_next_dealer(client, db, net, b
     assert rates[net["dealers"]["SH-1"]] < PRIOR
 
 
-
 def test_an_order_credits_the_dealer_that_worked_the_lead(client, db, net, buyer):
     vin = f.stock(db, net["dealers"]["NJ-1"], net["trims"][0], [9])[0]
     inquire(client, buyer, net)  # SH-1 works this customer's iX3 lead
