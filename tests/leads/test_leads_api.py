@@ -180,7 +180,7 @@ def test_a_lead_not_contacted_in_time_goes_to_the_next_dealer(client, db, net, b
     # the scheduled refresh marks SH-1 down; routing reads that, not a scan of history
     from motormall.leads.jobs import refresh_stats
     from motormall.leads.models import DealerLeadStats
-    from motormall.leads.service import PRIOR
+    from motormall.leads.stats import PRIOR
 
     refresh_stats()
     with db.reading() as s:

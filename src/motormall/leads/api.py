@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 
 from motormall.catalog.models import Brand, CarModel, Dealer, Trim, Vehicle
-from motormall.leads import adf, schemas, service, webhooks
+from motormall.leads import adf, schemas, service, stats, webhooks
 from motormall.leads.models import LeadAssignment, LeadEvent, WebhookDelivery
 from motormall.platform.auth import Principal, Role, User
 from motormall.platform.db import utcnow
@@ -271,7 +271,7 @@ def conversion(session: ReadSession, who: Admin):
     """Per dealer: leads → first contact in time → test drives → orders credited → won."""
     from motormall.orders.service import credited_counts
 
-    counts = service.lead_counts(session)
+    counts = stats.lead_counts(session)
     orders = credited_counts(session)
     codes = dict(session.execute(select(Dealer.id, Dealer.code)).all())
     items = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from huey import crontab
 
-from motormall.leads import service, webhooks
+from motormall.leads import service, stats, webhooks
 from motormall.platform.db import get_database, utcnow
 from motormall.platform.jobs import huey
 
@@ -32,7 +32,8 @@ def deliver(delivery_id: str) -> str:
 
 def refresh_stats() -> int:
     with get_database().transaction() as session:
-        return service.refresh_dealer_stats(session, now=utcnow())
+        days = service.current_policy(session).performance_days
+        return stats.refresh_dealer_stats(session, now=utcnow(), days=days)
 
 
 @huey.periodic_task(crontab(minute="*/5"))
