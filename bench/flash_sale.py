@@ -51,7 +51,6 @@ import resource
 import secrets
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -65,8 +64,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, func, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, insert, select, text
+from support import free_port, pg_database, pg_server, say
 
 from motormall.catalog.models import Brand, CarModel, Dealer, Trim, Vehicle, VehicleStatus
 from motormall.catalog.vin import normalise_vin, with_check_digit
@@ -87,111 +86,6 @@ REQUEST_TIMEOUT_S = 120
 DEFAULT_WORKERS = {"sqlite": 1, "postgresql": 4}
 PG_CONNECTIONS_PER_WORKER = 33  # the app's pool: db_pool_size 16 + overflow 16, and one spare
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def say(message: str) -> None:
-    print(f"[flash] {message}", file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-# ---------------------------------------------------------------------------------------
-# PostgreSQL: a throwaway server, or a database on the one the caller names
-# ---------------------------------------------------------------------------------------
-
-
-def _pg_bin() -> Path:
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
-    if not found:
-        raise RuntimeError(
-            "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin); install Debian's "
-            "`postgresql` package, set MOTORMALL_BENCH_PG_URL, or use --db sqlite"
-        )
-    return found[-1]
-
-
-@contextlib.contextmanager
-def pg_server(max_connections: int):
-    """Yield a server URL without a database part and the postmaster's pid (None for the
-    caller's server); a server started here is stopped at the end, whatever happens."""
-    given = os.environ.get("MOTORMALL_BENCH_PG_URL")
-    if given:
-        say("PostgreSQL: using the server in MOTORMALL_BENCH_PG_URL")
-        yield make_url(given).set(database=None).render_as_string(hide_password=False), None
-        return
-    bindir = _pg_bin()
-    tmp = Path(tempfile.mkdtemp(prefix="mm-flash-pg-"))
-    root = os.geteuid() == 0
-    run = ["runuser", "-u", "postgres", "--"] if root else []
-    data = tmp / "data"
-    start_tried = False
-    try:
-        if root:
-            shutil.chown(tmp, "postgres")
-        port = free_port()
-        say(f"PostgreSQL {bindir.parent.name}: initdb in {tmp}, port {port}")
-        subprocess.run(
-            [*run, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
-            check=True,
-            capture_output=True,
-        )
-        opts = (
-            f"-c listen_addresses=127.0.0.1 -p {port} -k {tmp} -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off "
-            f"-c max_connections={max_connections}"
-        )
-        start_tried = True
-        subprocess.run(
-            [*run, str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(tmp / "log")]
-            + ["-w", "start"],
-            check=True,
-            capture_output=True,
-        )
-        postmaster = int((data / "postmaster.pid").read_text().splitlines()[0])
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}", postmaster
-    finally:
-        if start_tried:
-            say("PostgreSQL: stopping the server")
-            stopped = subprocess.run(
-                [*run, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
-                capture_output=True,
-            )
-            if stopped.returncode != 0 and (data / "postmaster.pid").exists():
-                _kill_postmaster(data)
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _kill_postmaster(data: Path) -> None:
-    """pg_ctl could not stop it: SIGQUIT (immediate shutdown) to the postmaster's own pid."""
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        pid = int((data / "postmaster.pid").read_text().splitlines()[0])
-        say(f"PostgreSQL: pg_ctl stop failed, sending SIGQUIT to postmaster pid {pid}")
-        os.kill(pid, signal.SIGQUIT)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            os.kill(pid, 0)
-            time.sleep(0.2)
-
-
-@contextlib.contextmanager
-def pg_database(server: str):
-    name = f"mm_flash_{os.getpid()}"
-    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield f"{server}/{name}"
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
 
 
 # ---------------------------------------------------------------------------------------

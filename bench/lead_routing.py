@@ -46,7 +46,6 @@ import random
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -58,8 +57,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, func, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, insert, select, text
+from support import free_port, pg_database, pg_server, say
 
 from motormall.catalog.models import (
     Brand,
@@ -92,16 +91,6 @@ WARMUP = 50  # warm-up submits in-process, and warm-up requests over HTTP
 CUSTOMERS = 10_000
 FLAGS = ("radius_widened", "over_capacity", "outside_radius")
 CHUNK = 5_000
-
-
-def say(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def quantiles(values: list[float]) -> dict:
@@ -344,84 +333,6 @@ def run_engine(dealers: list[DealerSpec], leads: list[LeadSpec], policy: routing
         },
         "dealers_over_total_capacity": over,
     }
-
-
-# ---------------------------------------------------------------------------------------
-# PostgreSQL: a throwaway server, or a database on the one the caller names
-# ---------------------------------------------------------------------------------------
-
-
-def _pg_bin() -> Path:
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
-    if not found:
-        raise SystemExit(
-            "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin); install Debian's "
-            "`postgresql` package, set MOTORMALL_BENCH_PG_URL, or use --db sqlite"
-        )
-    return found[-1]
-
-
-@contextlib.contextmanager
-def pg_server():
-    """Yield a server URL without a database part; a started server is stopped at the end."""
-    given = os.environ.get("MOTORMALL_BENCH_PG_URL")
-    if given:
-        say("PostgreSQL: using the server in MOTORMALL_BENCH_PG_URL")
-        yield make_url(given)._replace(database=None).render_as_string(hide_password=False)
-        return
-    bindir = _pg_bin()
-    tmp = Path(tempfile.mkdtemp(prefix="mm-bench-pg-"))
-    root = os.geteuid() == 0
-    run = ["runuser", "-u", "postgres", "--"] if root else []
-    data = tmp / "data"
-    started = False
-    try:
-        if root:
-            shutil.chown(tmp, "postgres")
-        port = free_port()
-        say(f"PostgreSQL {bindir.parent.name}: initdb in {tmp}, port {port}")
-        subprocess.run(
-            [*run, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
-            check=True,
-            capture_output=True,
-        )
-        opts = (
-            f"-c listen_addresses=127.0.0.1 -p {port} -k {tmp} -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        )
-        started = True
-        subprocess.run(
-            [*run, str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(tmp / "log")]
-            + ["-w", "start"],
-            check=True,
-            capture_output=True,
-        )
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
-    finally:
-        if started:
-            say("PostgreSQL: stopping the server")
-            subprocess.run(
-                [*run, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
-                capture_output=True,
-            )
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def pg_database(server: str):
-    name = f"mm_bench_leads_{os.getpid()}"
-    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield f"{server}/{name}"
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
 
 
 # ---------------------------------------------------------------------------------------
@@ -817,7 +728,7 @@ def run_backend(backend: str, dealers: list[DealerSpec]) -> dict:
             if backend == "sqlite":
                 url = f"sqlite:///{tmp / 'motormall.db'}"
             else:
-                url = stack.enter_context(pg_database(stack.enter_context(pg_server())))
+                url = stack.enter_context(pg_database(stack.enter_context(pg_server())[0]))
             built = build(url, backend, dealers)
             # a separate stream of leads for the database parts, one per customer
             leads = make_leads(CUSTOMERS, random.Random(SEED + 2))
