@@ -91,3 +91,21 @@ def test_register_page_creates_a_customer(client, stocked):
     token = f.token(client, "new@test.dev", "long-enough-1")
     me = client.get("/api/v1/me", headers=token).json()
     assert me["phone"] == "+8613800138000" and me["role"] == "customer"
+
+
+def test_oem_console_shows_the_ledger_and_lead_conversion(client, stocked):
+    page = client.get("/login")
+    client.post(
+        "/login",
+        data={"email": "admin@test.dev", "password": f.PASSWORD, "csrf_token": csrf_of(page.text)},
+    )
+    buyer = f.token(client, "buyer@test.dev")
+    client.post(
+        "/api/v1/leads",
+        headers=buyer,
+        json={"channel": "web", "model_id": stocked["models"][0], "near": "31.22,121.54"},
+    )
+    console = client.get("/oem")
+    assert console.status_code == 200
+    assert 'id="ledger-status" class="ok"' in console.text
+    assert "<td>SH-1</td><td>1</td>" in console.text

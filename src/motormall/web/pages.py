@@ -430,4 +430,36 @@ def oem_console(request: Request, session: ReadSession):
         totals=totals,
         cities=cities,
         today=dt.date.today(),
+        **_oem_money_and_leads(session),
     )
+
+
+def _oem_money_and_leads(session) -> dict:
+    """The ledger's balance, payments flagged for a person, and lead conversion per dealer."""
+    from motormall.leads import stats
+    from motormall.orders.service import credited_counts
+    from motormall.payments import ledger
+    from motormall.payments.models import IntentStatus, PaymentIntent
+
+    balanced, accounts = ledger.balance(session)
+    flagged = session.scalars(
+        select(PaymentIntent)
+        .where(PaymentIntent.status == IntentStatus.flagged.value)
+        .order_by(PaymentIntent.created_at.desc())
+        .limit(20)
+    ).all()
+    codes = dict(session.execute(select(Dealer.id, Dealer.code)).all())
+    orders = credited_counts(session)
+    conversion = sorted(
+        (
+            {"dealer": codes.get(d), **row, "orders": orders.get(d, 0)}
+            for d, row in stats.lead_counts(session).items()
+        ),
+        key=lambda r: (-r["leads"], r["dealer"] or ""),
+    )[:20]
+    return {
+        "balanced": balanced,
+        "accounts": accounts,
+        "flagged": flagged,
+        "conversion": conversion,
+    }
