@@ -6,6 +6,7 @@ import logging
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -57,6 +58,7 @@ def create_app(
         description="Online-to-offline car retail for a carmaker and its dealers.",
         lifespan=lifespan,
         responses=errors.ERROR_RESPONSES,
+        docs_url=None,  # served below from our own copy of Swagger UI (no CDN, works offline)
     )
     app.state.settings = settings
     app.state.db = db
@@ -79,6 +81,16 @@ def create_app(
     @app.get("/healthz", tags=["ops"])
     async def healthz():  # async: it answers even when every worker thread is busy
         return {"status": "ok"}
+
+    @app.get("/docs", include_in_schema=False)
+    def docs():
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url,
+            title="motormall API",
+            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
 
     @app.get("/metrics", tags=["ops"], include_in_schema=False)
     def metrics():

@@ -195,3 +195,10 @@ def test_catalog_lists_page_with_cursors(client, net):
         "Mondeo"
     ]
     problem(client.get("/api/v1/brands?cursor=%%%"), 422, "invalid_cursor")
+
+
+def test_interactive_docs_are_served_from_our_own_assets(client):
+    page = client.get("/docs")
+    assert page.status_code == 200 and "/static/swagger/swagger-ui-bundle.js" in page.text
+    assert "cdn" not in page.text and "cdn" not in page.headers["content-security-policy"]
+    assert client.get("/static/swagger/swagger-ui-bundle.js").status_code == 200
