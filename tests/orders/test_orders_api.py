@@ -271,3 +271,34 @@ def test_my_orders_page_through_newest_first(client, db):
     rest = client.get(f"/api/v1/orders?limit=2&cursor={first['next_cursor']}", headers=buyer).json()
     assert [o["id"] for o in first["items"] + rest["items"]] == ids[::-1]
     assert rest["next_cursor"] is None
+
+
+def test_a_dealer_only_credited_with_the_sale_cannot_cancel_it(client, db):
+    net, vins, buyer = h.setup(db, client)
+    client.post(
+        "/api/v1/leads",
+        headers=buyer,
+        json={"channel": "web", "model_id": net["models"][0], "near": "32.06,118.80"},
+    )  # NJ-1's lead
+    order = h.reserve(client, buyer, vins[0], delivery_dealer="SH-1").json()
+    assert order["credited_dealer"] == "NJ-1"
+    from motormall.platform.auth import Role, create_user
+
+    with db.transaction() as s:
+        create_user(
+            s,
+            email="nj@test.dev",
+            password=f.PASSWORD,
+            role=Role.dealer_staff,
+            dealer_id=net["dealers"]["NJ-1"],
+        )
+    nj = f.token(client, "nj@test.dev")
+    assert client.get(f"/api/v1/orders/{order['id']}", headers=nj).status_code == 200
+    problem(
+        client.post(f"/api/v1/orders/{order['id']}/cancel", headers=nj), 403, "role_not_allowed"
+    )
+    staff = f.token(client, net["users"]["staff"])  # SH-1 delivers it
+    assert (
+        client.post(f"/api/v1/orders/{order['id']}/cancel", headers=staff).json()["status"]
+        == "cancelled"
+    )

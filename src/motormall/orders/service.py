@@ -413,6 +413,16 @@ def cancel(
     """End a live order before handover; every payment taken goes back to the buyer."""
     from motormall.payments import service as payments
 
+    may_cancel = (
+        who.is_admin
+        or who.user_id == order.customer_id
+        or (who.is_dealer and who.dealer_id == order.delivery_dealer_id)
+    )
+    if not may_cancel:  # a tower, or a dealer that was only credited with the sale
+        raise Forbidden(
+            "role_not_allowed",
+            "Only the buyer, the delivering dealer or the carmaker cancels an order.",
+        )
     if order.status == OrderStatus.handed_over:
         raise Conflict(
             "illegal_transition",
