@@ -35,3 +35,28 @@ def test_ask_the_dealer_then_the_dealer_answers_from_the_inbox(client, db):
         f"/dealer/leads/{lead_id}/events", data={"type": "lost", "csrf_token": csrf_of(inbox.text)}
     )
     assert refused.status_code == 409 and "Say why" in refused.text
+
+
+def test_the_dealer_manager_points_webhooks_at_their_system(client, db):
+    from tests.leads.test_webhooks import Receiver
+
+    receiver = Receiver()
+    try:
+        f.network(db)
+        _login(client, "manager@test.dev")
+        page = client.get("/dealer/webhooks")
+        assert page.status_code == 200 and "Nothing sent yet." in page.text
+        bad = client.post(
+            "/dealer/webhooks", data={"url": "not a url", "csrf_token": csrf_of(page.text)}
+        )
+        assert bad.status_code == 422
+        r = client.post(
+            "/dealer/webhooks",
+            data={"url": receiver.url, "csrf_token": csrf_of(page.text)},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303
+        page = client.get("/dealer/webhooks")
+        assert receiver.url in page.text and "Secret" in page.text
+    finally:
+        receiver.close()

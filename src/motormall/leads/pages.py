@@ -7,9 +7,13 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+from sqlalchemy import select
 
-from motormall.leads import service
+from motormall.leads import service, webhooks
 from motormall.leads.api import lead_out
+from motormall.leads.models import DealerEndpoint, WebhookDelivery
+from motormall.leads.schemas import WebhookIn
 from motormall.platform.auth import Role
 from motormall.platform.db import utcnow
 from motormall.platform.deps import DbSession, ReadSession
@@ -96,3 +100,66 @@ def inbox_event(
             error=exc.detail,
         )
     return RedirectResponse("/dealer/leads", status_code=303)
+
+
+@router.get("/dealer/webhooks")
+def webhooks_page(request: Request, session: ReadSession):
+    """The dealer's own system: where lead webhooks go, and how the recent ones fared."""
+    who = page_principal(request)
+    if who is None or not who.is_dealer:
+        return _login_first(request, "/dealer/webhooks")
+    return _webhooks(request, session, who)
+
+
+def _webhooks(request, session, who, error=None, status_code=200):
+    endpoint = session.get(DealerEndpoint, who.dealer_id)
+    deliveries = session.scalars(
+        select(WebhookDelivery)
+        .where(WebhookDelivery.dealer_id == who.dealer_id)
+        .order_by(WebhookDelivery.created_at.desc())
+        .limit(50)
+    ).all()
+    return render(
+        request,
+        "dealer_webhooks.html",
+        status_code=status_code,
+        endpoint=endpoint,
+        deliveries=deliveries,
+        error=error,
+        manager=who.role == Role.dealer_manager,
+    )
+
+
+@router.post("/dealer/webhooks")
+def webhooks_save(
+    request: Request,
+    session: DbSession,
+    url: Annotated[str, Form(max_length=500)],
+    csrf_token: Annotated[str, Form()] = "",
+):
+    who = page_principal(request)
+    if who is None or who.role != Role.dealer_manager:
+        return _login_first(request, "/dealer/webhooks")
+    try:
+        check_csrf(request, csrf_token)
+        checked = WebhookIn(url=url)
+    except ValidationError:
+        return _webhooks(request, session, who, error="Give a full http(s) URL.", status_code=422)
+    except DomainError as exc:
+        return _webhooks(request, session, who, error=exc.detail, status_code=400)
+    webhooks.set_endpoint(session, who.dealer_id, str(checked.url), now=utcnow())
+    return RedirectResponse("/dealer/webhooks", status_code=303)
+
+
+@router.post("/dealer/webhooks/{delivery_id}/replay")
+def webhooks_replay(
+    delivery_id: str, request: Request, session: DbSession, csrf_token: Annotated[str, Form()] = ""
+):
+    who = page_principal(request)
+    if who is None or who.role != Role.dealer_manager:
+        return _login_first(request, "/dealer/webhooks")
+    check_csrf(request, csrf_token)
+    delivery = session.get(WebhookDelivery, delivery_id)
+    if delivery is not None and delivery.dealer_id == who.dealer_id:
+        webhooks.replay(session, delivery, now=utcnow())
+    return RedirectResponse("/dealer/webhooks", status_code=303)
