@@ -64,8 +64,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
-from sqlalchemy import func, insert, select, text
-from support import free_port, pg_database, pg_server, say
+from sqlalchemy import func, insert, select
+from support import analyze, free_port, pg_database, pg_server, say, server_version
 
 from motormall.catalog.models import Brand, CarModel, Dealer, Trim, Vehicle, VehicleStatus
 from motormall.catalog.vin import normalise_vin, with_check_digit
@@ -210,18 +210,10 @@ def build(url: str, backend: str, cars: int, buyers: int) -> dict:
                     say(f"{backend}: {done:,}/{buyers:,} buyer accounts and tokens inserted")
         timings["buyers_s"] = time.perf_counter() - t
         t = time.perf_counter()
-        if backend == "sqlite":
-            with db.engine.begin() as conn:
-                conn.exec_driver_sql("ANALYZE")
-        else:
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.exec_driver_sql("VACUUM (ANALYZE)")
+        analyze(db, backend)
         timings["analyze_s"] = time.perf_counter() - t
         with db.reading() as s:
-            if backend == "sqlite":
-                version = "SQLite " + s.execute(text("select sqlite_version()")).scalar_one()
-            else:
-                version = "PostgreSQL " + s.execute(text("show server_version")).scalar_one()
+            version = server_version(s, backend)
         timings["total_s"] = time.perf_counter() - started
         say(f"{backend}: database built in {timings['total_s']:.1f} s ({version})")
         return {"vins": vins, "buyers": people, "timings": timings, "database": version}

@@ -57,8 +57,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
-from sqlalchemy import func, insert, select, text
-from support import free_port, pg_database, pg_server, say
+from sqlalchemy import func, insert, select
+from support import analyze, free_port, pg_database, pg_server, say, server_version
 
 from motormall.catalog.models import (
     Brand,
@@ -486,12 +486,7 @@ def build(url: str, backend: str, dealers: list[DealerSpec]) -> Built:
                 s.execute(insert(AccessToken), tokens[start : start + CHUNK])
         timings["load_s"] = time.perf_counter() - t
         t = time.perf_counter()
-        if backend == "sqlite":
-            with db.engine.begin() as conn:
-                conn.exec_driver_sql("ANALYZE")
-        else:
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.exec_driver_sql("VACUUM (ANALYZE)")
+        analyze(db, backend)
         timings["analyze_s"] = time.perf_counter() - t
         timings["total_s"] = time.perf_counter() - started
         say(
@@ -518,10 +513,7 @@ def context(db: Database, backend: str) -> dict:
                 AccessToken.__table__,
             )
         }
-        if backend == "sqlite":
-            version = "SQLite " + session.execute(text("select sqlite_version()")).scalar_one()
-        else:
-            version = "PostgreSQL " + session.execute(text("show server_version")).scalar_one()
+        version = server_version(session, backend)
     return {"database": version, "rows": counts}
 
 

@@ -39,7 +39,8 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy import func, insert, select, text
-from support import free_port, pg_database, pg_server, say
+from support import analyze as analyze_db
+from support import free_port, pg_database, pg_server, say, server_version
 
 from motormall.catalog.models import (
     Brand,
@@ -200,16 +201,7 @@ def build(url: str, backend: str, vehicles: int, dealers: int) -> dict:
                     say(f"{backend}: inserted {done:,}/{len(rows):,}")
         timings["insert_s"] = time.perf_counter() - t
         t = time.perf_counter()
-        if backend == "sqlite":
-            with db.engine.begin() as conn:
-                conn.exec_driver_sql("ANALYZE")
-            analyze = "ANALYZE (sqlite_stat1 for the query planner)"
-        else:
-            # VACUUM too: a fresh bulk load has no visibility map, and autovacuum would
-            # otherwise do this in the middle of the measurements.
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.exec_driver_sql("VACUUM (ANALYZE)")
-            analyze = "VACUUM (ANALYZE) (planner statistics and visibility map)"
+        analyze = analyze_db(db, backend)
         timings["analyze_s"] = time.perf_counter() - t
         say(f"{backend}: {analyze} done in {timings['analyze_s']:.1f} s")
         timings["total_s"] = time.perf_counter() - started
@@ -251,13 +243,11 @@ def context(db: Database, backend: str) -> dict:
                 .order_by(Brand.code)
             ).all()
         )
+        version = server_version(session, backend)
         if backend == "sqlite":
-            version = "SQLite " + session.execute(text("select sqlite_version()")).scalar_one()
             path = Path(db.engine.url.database)
             size = sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
         else:
-            version = session.execute(text("show server_version")).scalar_one()
-            version = f"PostgreSQL {version}"
             size = session.execute(text("select pg_database_size(current_database())")).scalar()
     return {
         "database": version,

@@ -123,3 +123,21 @@ def pg_database(server: str):
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()
+
+
+def analyze(db, backend: str) -> str:
+    """Planner statistics after a bulk load; returns what was run. On PostgreSQL VACUUM too:
+    a fresh load has no visibility map, and autovacuum would otherwise do it mid-measurement."""
+    if backend == "sqlite":
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE")
+        return "ANALYZE (sqlite_stat1 for the query planner)"
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM (ANALYZE)")
+    return "VACUUM (ANALYZE) (planner statistics and visibility map)"
+
+
+def server_version(session, backend: str) -> str:
+    if backend == "sqlite":
+        return "SQLite " + session.execute(text("select sqlite_version()")).scalar_one()
+    return "PostgreSQL " + session.execute(text("show server_version")).scalar_one()
