@@ -89,3 +89,17 @@ def second_buyer(client) -> dict:
         },
     )
     return f.token(client, "two@test.dev", "long-enough-2")
+
+
+def lapse_holds(db) -> None:
+    """Every reservation's hold ran out a second ago."""
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from motormall.orders.models import Order
+
+    with db.transaction() as s:
+        s.execute(
+            update(Order).values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
+        )

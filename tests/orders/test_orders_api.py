@@ -184,10 +184,7 @@ def test_a_lapsed_hold_is_released_and_cannot_be_paid(client, db):
 
     net, vins, buyer = h.setup(db, client)
     order = h.reserve(client, buyer, vins[0]).json()
-    with db.transaction() as s:
-        s.execute(
-            update(Order).values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
-        )
+    h.lapse_holds(db)
     assert release_lapsed_holds() == 1
     assert client.get(f"/api/v1/orders/{order['id']}", headers=buyer).json()["status"] == "expired"
     listed = [v["vin"] for v in client.get("/api/v1/vehicles?limit=100").json()["items"]]
@@ -206,10 +203,7 @@ def test_a_lapsed_hold_is_released_and_cannot_be_paid(client, db):
 def test_a_lapsed_hold_does_not_block_the_next_buyer(client, db):
     net, vins, buyer = h.setup(db, client)
     h.reserve(client, buyer, vins[0])
-    with db.transaction() as s:
-        s.execute(
-            update(Order).values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
-        )
+    h.lapse_holds(db)
     # no sweep has run yet: the reservation itself releases the lapsed hold
     assert h.reserve(client, buyer, vins[0]).status_code == 201
 

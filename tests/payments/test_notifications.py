@@ -5,7 +5,6 @@ import json
 
 from sqlalchemy import update
 
-from motormall.orders.models import Order
 from motormall.payments.models import PaymentIntent
 from tests.catalog.test_api import problem
 from tests.orders import helpers as h
@@ -72,10 +71,7 @@ def test_a_deposit_after_the_hold_lapsed_revives_the_order_if_the_car_is_free(cl
     from motormall.orders.jobs import release_lapsed_holds
 
     net, vins, buyer, order, intent = _order_with_deposit_intent(client, db)
-    with db.transaction() as s:
-        s.execute(
-            update(Order).values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
-        )
+    h.lapse_holds(db)
     release_lapsed_holds()
     assert _status(client, buyer, order["id"]) == "expired"
     assert (
@@ -90,10 +86,7 @@ def test_a_deposit_after_the_car_went_to_someone_else_is_refunded(client, db):
     from motormall.orders.jobs import release_lapsed_holds
 
     net, vins, buyer, order, intent = _order_with_deposit_intent(client, db)
-    with db.transaction() as s:
-        s.execute(
-            update(Order).values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
-        )
+    h.lapse_holds(db)
     release_lapsed_holds()
     other = h.second_buyer(client)
     assert h.reserve(client, other, vins[0]).status_code == 201
