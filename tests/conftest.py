@@ -149,10 +149,17 @@ def db(database):
     _empty(database)
 
 
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory) -> Path:
+    """Built ONNX backbones, shared by a worker's tests (the models load once per process)."""
+    return tmp_path_factory.mktemp("models")
+
+
 @pytest.fixture
-def settings(tmp_path) -> Settings:
+def settings(tmp_path, models_dir) -> Settings:
     return Settings(
         var_dir=tmp_path / "var",
+        model_dir=models_dir,
         secret_key="test-secret-key",
         rate_limits="on",
         embedded_worker=False,

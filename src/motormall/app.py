@@ -27,6 +27,7 @@ from motormall.platform import errors, jobs
 from motormall.platform.config import Settings, get_settings, use_settings
 from motormall.platform.db import Database, use_database
 from motormall.platform.http import EdgeMiddleware
+from motormall.vision.api import router as vision_router
 from motormall.web import STATIC_DIR
 from motormall.web.pages import router as pages_router
 
@@ -71,6 +72,7 @@ def create_app(
     api.include_router(leads_router)
     api.include_router(orders_router)
     api.include_router(payments_router)
+    api.include_router(vision_router)
     app.include_router(api)
     app.include_router(pages_router)
     app.include_router(sandbox_router)

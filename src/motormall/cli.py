@@ -22,9 +22,11 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
 users_app = typer.Typer(help="Staff, admin and tower accounts.", no_args_is_help=True)
+vision_app = typer.Typer(help="Photo search references and model evaluation.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(users_app, name="users")
+app.add_typer(vision_app, name="vision")
 
 
 def _say(message: str) -> None:
@@ -213,3 +215,75 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+@vision_app.command("enrol")
+def vision_enrol(
+    photos: Annotated[
+        Path,
+        typer.Option(
+            exists=True,
+            file_okay=False,
+            help="one sub-folder per catalog model: its id (e.g. 12) or Brand_Model (BMW_iX3)",
+        ),
+    ],
+):
+    """Load reference photos for photo search; replaces those models' references."""
+    from motormall.platform.errors import DomainError
+    from motormall.vision import evaluate, service
+
+    db, settings = _database(), get_settings()
+    with db.reading() as session:
+        known = service.models_by_folder_name(session)
+    folders = evaluate.photos_by_folder(photos)
+    done = failed = 0
+    for n, (name, files) in enumerate(folders.items(), 1):
+        model_id = known.get(name.casefold())
+        if model_id is None:
+            _say(f"[{n}/{len(folders)}] {name}: no such catalog model (use its id or Brand_Model)")
+            failed += 1
+            continue
+        started = time.perf_counter()
+        try:
+            prepared = service.prepare_references(
+                settings, [(f"{name}/{f.name}", f.read_bytes()) for f in files]
+            )
+            with db.transaction() as session:
+                result = service.set_references(session, model_id, prepared, actor_id=None)
+        except DomainError as exc:
+            _say(f"[{n}/{len(folders)}] {name}: refused: {exc.detail}")
+            failed += 1
+            continue
+        done += 1
+        _say(
+            f"[{n}/{len(folders)}] {name} → model {model_id}: {result['references']} reference "
+            f"photos ({time.perf_counter() - started:.1f} s)"
+        )
+    _say(f"{done} models enrolled, {failed} folders refused; photo search retrains on its next use")
+    if failed and not done:
+        raise typer.Exit(1)
+
+
+@vision_app.command("eval")
+def vision_eval(
+    cars: Annotated[
+        Path | None, typer.Option(exists=True, file_okay=False, help="one folder per car model")
+    ] = None,
+    faces: Annotated[
+        Path | None, typer.Option(exists=True, file_okay=False, help="one folder per person")
+    ] = None,
+    references: Annotated[int, typer.Option(min=1, help="first K photos per car folder")] = 8,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+):
+    """Accuracy and latency on labelled folders (progress on stderr)."""
+    import json
+
+    from motormall.vision import evaluate
+
+    if cars is None and faces is None:
+        _say("give --cars DIR and/or --faces DIR")
+        raise typer.Exit(2)
+    result = evaluate.run(
+        get_settings(), cars=cars, faces=faces, references=references, progress=_say
+    )
+    typer.echo(json.dumps(result, indent=None if as_json else 2))

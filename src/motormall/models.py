@@ -8,6 +8,7 @@ from motormall.payments import models as payment_models
 from motormall.payments.providers import sandbox
 from motormall.platform import audit, auth, events, idempotency
 from motormall.platform.db import Base
+from motormall.vision import models as vision_models
 
 metadata = Base.metadata
 
@@ -23,4 +24,5 @@ __all__ = [
     "auth",
     "events",
     "idempotency",
+    "vision_models",
 ]

@@ -25,6 +25,8 @@ class StockQuery:
     brand_id: int | None = None
     model_id: int | None = None
     powertrain: str | None = None
+    body_type: str | None = None
+    vehicle_ids: tuple[int, ...] | None = None  # these cars only (photo search's exact hits)
     price_min: Decimal | None = None
     price_max: Decimal | None = None
     near: tuple[float, float] | None = None
@@ -94,6 +96,10 @@ def _filters(q: StockQuery) -> list:
         f.append(
             Vehicle.model_id.in_(select(CarModel.id).where(CarModel.powertrain == q.powertrain))
         )
+    if q.body_type is not None:
+        f.append(Vehicle.model_id.in_(select(CarModel.id).where(CarModel.body_type == q.body_type)))
+    if q.vehicle_ids is not None:
+        f.append(Vehicle.id.in_(q.vehicle_ids))
     if q.price_min is not None:
         f.append(Vehicle.price >= q.price_min)
     if q.price_max is not None:

@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     alipay_app_private_key: str = ""  # PEM
     alipay_public_key: str = ""  # PEM, Alipay's key that signs notifications
     alipay_gateway: str = "https://openapi.alipay.com/gateway.do"
+    # vision (figures behind the defaults: docs/model-card.md)
+    model_dir: Path | None = None  # built ONNX backbones; empty: var_dir/models
+    vision_threads: int = 0  # onnxruntime threads per model; 0: one per core
+    face_match_threshold: float = 0.433  # multi-frame distance at or below: same person
+    face_review_upper: float = 0.50  # between the threshold and this: a person decides
 
     @property
     def effective_database_url(self) -> str:
@@ -51,6 +56,10 @@ class Settings(BaseSettings):
     @property
     def media_dir(self) -> Path:
         return self.var_dir / "media"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.model_dir or self.var_dir / "models"
 
     @property
     def rate_limits_on(self) -> bool:

@@ -1,0 +1,49 @@
+"""Nearest neighbours by cosine similarity over unit vectors (dealers' listing photos).
+
+Below `EXACT_UP_TO` vectors one matrix product is exact and faster than any graph index;
+above it an HNSW graph (faiss) answers in about constant time. The crossover was measured by
+`bench/vision_index.py` on this kind of machine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+EXACT_UP_TO = 20_000
+
+
+class VectorIndex:
+    def __init__(self, vectors: np.ndarray, ids: Sequence[int], *, exact_up_to: int = EXACT_UP_TO):
+        self.ids = np.asarray(ids)
+        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        self.graph = None
+        if len(self.ids) > exact_up_to:
+            import faiss
+
+            self.graph = faiss.IndexHNSWFlat(self.vectors.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
+            self.graph.hnsw.efConstruction = 80
+            self.graph.add(self.vectors)
+            self.graph.hnsw.efSearch = 96
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """(id, similarity) of the k nearest, most similar first."""
+        k = min(k, len(self.ids))
+        if k == 0:
+            return []
+        q = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
+        if self.graph is not None:
+            sims, rows = self.graph.search(q, k)
+            return [
+                (int(self.ids[r]), float(s))
+                for r, s in zip(rows[0], sims[0], strict=True)
+                if r >= 0
+            ]
+        sims = self.vectors @ q[0]
+        top = np.argpartition(-sims, k - 1)[:k]
+        top = top[np.argsort(-sims[top])]
+        return [(int(self.ids[r]), float(sims[r])) for r in top]

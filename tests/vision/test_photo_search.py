@@ -1,0 +1,161 @@
+"""Photo search through HTTP on both databases: references teach it the carmaker's models,
+listing photos find the very car, and a fresh install falls back to the body type."""
+
+import pytest
+from sqlalchemy import func, select
+
+from motormall.platform.audit import AuditEntry
+from motormall.vision.models import VisionPhoto
+from tests.catalog.test_api import problem
+from tests.factories import network, stock, token
+from tests.vision.photos import car_bytes, face
+
+JEEP, FORD_GT = "Jeep_Wrangler_SUV_2012", "Ford_GT_Coupe_2006"
+SHANGHAI = "31.23,121.47"
+
+
+@pytest.fixture
+def net(db):
+    n = network(db)
+    ix3, mondeo = n["models"]
+    n["ix3_vins"] = stock(db, n["dealers"]["SH-1"], n["trims"][0], range(1, 4))
+    n["mondeo_vins"] = stock(db, n["dealers"]["NJ-1"], n["trims"][1], range(10, 12))
+    return n
+
+
+@pytest.fixture
+def admin(client, net):
+    return token(client, net["users"]["admin"])
+
+
+def search(client, data: bytes, **form):
+    return client.post(
+        "/api/v1/search/photo", files={"image": ("street.jpg", data, "image/jpeg")}, data=form
+    )
+
+
+def enrol(client, headers, model_id, folder, numbers, **form):
+    files = [("photos", (f"{n:03d}.jpg", car_bytes(folder, n), "image/jpeg")) for n in numbers]
+    return client.post(
+        f"/api/v1/models/{model_id}/reference-photos", files=files, data=form, headers=headers
+    )
+
+
+def test_fresh_install_answers_with_the_body_type_and_says_so(client, net):
+    r = search(client, car_bytes(JEEP, 9), near=SHANGHAI)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["basis"] == "body_type" and body["matches"] == []
+    assert "reference photos" in body["note"]
+    assert body["body_type"] == body["body_types"][0]["body_type"]
+    assert all(v["trim"]["body_type"] == body["body_type"] for v in body["vehicles"])
+
+
+def test_references_teach_the_models_and_stock_comes_nearest_first(client, net, admin):
+    ix3, mondeo = net["models"]
+    assert enrol(client, admin, ix3, JEEP, [1, 2, 3]).json() == {
+        "model_id": ix3,
+        "references": 3,
+        "added": 3,
+    }
+    assert enrol(client, admin, mondeo, FORD_GT, [1, 2, 3]).status_code == 201
+
+    r = search(client, car_bytes(JEEP, 9), near=SHANGHAI)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["basis"] == "references" and body["note"] is None
+    assert [m["model_id"] for m in body["matches"]] == [ix3, mondeo]
+    assert body["matches"][0] | {"score": None} == {
+        "model_id": ix3,
+        "brand": "BMW",
+        "model": "iX3",
+        "body_type": "suv",
+        "score": None,
+    }
+    assert body["matches"][0]["score"] > 0.5 > body["matches"][1]["score"]
+    vins = [v["vin"] for v in body["vehicles"]]
+    assert set(net["ix3_vins"]) <= set(vins)
+    distances = [v["distance_km"] for v in body["vehicles"]]
+    assert distances == sorted(distances)
+
+    top = search(client, car_bytes(FORD_GT, 10)).json()["matches"][0]
+    assert top["model_id"] == mondeo
+
+
+def test_replacing_references_retrains_the_head(client, net, admin):
+    ix3, mondeo = net["models"]
+    enrol(client, admin, ix3, JEEP, [1, 2])
+    enrol(client, admin, mondeo, FORD_GT, [1, 2])
+    assert search(client, car_bytes(JEEP, 9)).json()["matches"][0]["model_id"] == ix3
+    # the carmaker swaps the photos: now the iX3 is taught with Ford GT photos and vice versa
+    enrol(client, admin, ix3, FORD_GT, [3, 4], replace="true")
+    enrol(client, admin, mondeo, JEEP, [3, 4], replace="true")
+    r = client.get(f"/api/v1/models/{ix3}/reference-photos", headers=admin)
+    assert r.json()["references"] == 2
+    assert search(client, car_bytes(JEEP, 9)).json()["matches"][0]["model_id"] == mondeo
+
+    assert client.delete(f"/api/v1/models/{ix3}/reference-photos", headers=admin).status_code == 204
+    assert client.get(f"/api/v1/models/{ix3}/reference-photos", headers=admin).json() == {
+        "model_id": ix3,
+        "references": 0,
+        "added": None,
+    }
+
+
+def test_a_reference_without_a_car_refuses_the_whole_set(client, net, admin, db):
+    ix3, _ = net["models"]
+    files = [
+        ("photos", ("car.jpg", car_bytes(JEEP, 1), "image/jpeg")),
+        ("photos", ("person.jpg", face("Tony_Blair", 1).read_bytes(), "image/jpeg")),
+    ]
+    r = client.post(f"/api/v1/models/{ix3}/reference-photos", files=files, headers=admin)
+    body = problem(r, 422, "no_vehicle")
+    assert body["photo"] == "person.jpg"
+    with db.reading() as s:
+        assert s.scalar(select(func.count(VisionPhoto.id))) == 0
+
+
+def test_references_are_for_the_carmaker_only(client, net, admin):
+    ix3, _ = net["models"]
+    manager = token(client, net["users"]["manager"])
+    problem(enrol(client, manager, ix3, JEEP, [1]), 403, "role_not_allowed")
+    problem(enrol(client, admin, 999_999, JEEP, [1]), 404, "not_found")
+
+
+def test_bad_photos_get_clear_codes(client, net):
+    problem(search(client, b""), 422, "empty_file")
+    problem(search(client, b"%PDF-1.4 not a photo"), 422, "not_an_image")
+    problem(search(client, car_bytes(JEEP, 9)[:4000]), 422, "corrupt_image")
+    body = problem(search(client, face("Tony_Blair", 2).read_bytes()), 422, "no_vehicle")
+    assert body["car_score"] < 0.1
+    problem(search(client, car_bytes(JEEP, 9), near="north pole"), 422, "invalid_coordinates")
+
+
+def test_a_listing_photo_finds_that_very_car_without_retraining(client, net, admin, db):
+    manager = token(client, net["users"]["manager"])
+    vin = net["ix3_vins"][1]
+    photo = car_bytes(JEEP, 12)
+    r = client.post(
+        f"/api/v1/dealers/SH-1/vehicles/{vin}/photos",
+        files={"photo": ("listing.jpg", photo, "image/jpeg")},
+        headers=manager,
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["vin"] == vin
+    body = search(client, photo, near=SHANGHAI).json()
+    assert body["basis"] == "listing_photos"
+    assert body["vehicles"][0]["vin"] == vin
+    assert body["matches"][0]["model_id"] == net["models"][0]
+    with db.reading() as s:
+        actions = set(s.scalars(select(AuditEntry.action)))
+    assert "vision.listing_photo_added" in actions
+
+
+def test_another_dealers_car_is_not_found(client, net):
+    other = token(client, net["users"]["other_manager"])
+    vin = net["ix3_vins"][0]  # stands at SH-1; other_manager works for SH-2
+    files = {"photo": ("x.jpg", car_bytes(JEEP, 12), "image/jpeg")}
+    r = client.post(f"/api/v1/dealers/SH-1/vehicles/{vin}/photos", files=files, headers=other)
+    problem(r, 404, "not_found")
+    r = client.post(f"/api/v1/dealers/SH-2/vehicles/{vin}/photos", files=files, headers=other)
+    problem(r, 404, "vehicle_not_found")
