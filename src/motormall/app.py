@@ -28,6 +28,7 @@ from motormall.platform.config import Settings, get_settings, use_settings
 from motormall.platform.db import Database, use_database
 from motormall.platform.http import EdgeMiddleware
 from motormall.vision.api import router as vision_router
+from motormall.vision.pages import router as vision_pages_router
 from motormall.web import STATIC_DIR
 from motormall.web.pages import router as pages_router
 
@@ -78,6 +79,7 @@ def create_app(
     app.include_router(sandbox_router)
     app.include_router(order_pages_router)
     app.include_router(lead_pages_router)
+    app.include_router(vision_pages_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz", tags=["ops"])

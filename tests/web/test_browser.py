@@ -91,3 +91,35 @@ def test_reserve_and_pay_the_deposit_in_the_browser(db, live_server, page):
     page.wait_for_url("**/orders/**")
     assert page.locator(".badge-status").inner_text() == "Deposit paid"
     assert page.locator("#paid").inner_text() == "CN¥5,000"
+
+
+def test_carmaker_loads_references_then_a_buyer_finds_the_car_by_photo(db, live_server, page):
+    from tests.vision.photos import car
+
+    net = f.network(db)
+    f.stock(db, net["dealers"]["SH-1"], net["trims"][0], range(1, 3))
+    page.goto(f"{live_server}/login?next=/oem/references")
+    page.fill("input[name=email]", "admin@test.dev")
+    page.fill("input[name=password]", f.PASSWORD)
+    page.click("form button[type=submit]")
+    page.wait_for_url("**/oem/references")
+    ix3, mondeo = net["models"]
+    for model_id, folder in ((ix3, "Jeep_Wrangler_SUV_2012"), (mondeo, "Ford_GT_Coupe_2006")):
+        page.select_option("select[name=model_id]", str(model_id))
+        page.set_input_files("input[name=photos]", [str(car(folder, n)) for n in (1, 2)])
+        page.click("form.filters button[type=submit]")
+        page.wait_for_url(f"**/oem/references?done={model_id}")
+    assert page.locator("tr.highlight td").nth(2).inner_text().startswith("2")
+
+    page.goto(f"{live_server}/find")
+    page.set_input_files("input[name=image]", str(car("Jeep_Wrangler_SUV_2012", 9)))
+    page.wait_for_selector("img#preview", state="visible")  # the buyer sees the chosen photo
+    page.select_option("select[name=city]", "Shanghai")
+    page.click("form#filters button[type=submit]:has-text('Find it')")
+    page.wait_for_load_state()
+    first = page.locator("ol.suggestions li").first
+    assert "BMW iX3" in first.inner_text()
+    assert page.locator("article.card").count() == 2
+    first.locator("a").click()  # the buyer picks the suggestion: that model's stock nearby
+    page.wait_for_url(f"**/search?model_id={ix3}**")
+    assert page.locator("article.card").count() == 2

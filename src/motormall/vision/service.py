@@ -337,8 +337,14 @@ def photo_search(
     )
     stock = dict(near=near, radius_km=radius_km, limit=limit)
     if not ranked:
+        # a weak hint (right about a third of the time, see the model card): show the stock of
+        # the likeliest body types, not only the first
         body = body_types[0][0]
-        hits, _ = search.search(session, search.StockQuery(body_type=body, **stock))
+        hits = []
+        for guess, score in body_types[:3]:
+            if score >= MIN_STOCK_SCORE and len(hits) < limit:
+                found, _ = search.search(session, search.StockQuery(body_type=guess, **stock))
+                hits += found[: limit - len(hits)]
         return PhotoSearch(
             basis="body_type",
             matches=[],
@@ -358,6 +364,7 @@ def photo_search(
         {
             "model_id": m,
             "brand": models[m].brand.code,
+            "brand_name": models[m].brand.name,
             "model": models[m].name,
             "body_type": models[m].body_type,
             "score": round(score, 4),
@@ -374,14 +381,15 @@ def photo_search(
         for h in found:
             hits.append(h)
             seen.add(h.vehicle.id)
-    for match in matches:
-        if len(hits) >= limit or (match["score"] < MIN_STOCK_SCORE and match is not matches[0]):
-            break
+    # each likely model gets a share of the answer, so a close second is seen too
+    likely = [m for m in matches if m is matches[0] or m["score"] >= MIN_STOCK_SCORE]
+    share = max(4, limit // len(likely)) if likely else 0
+    for match in likely:
         found, _ = search.search(session, search.StockQuery(model_id=match["model_id"], **stock))
-        for h in found:
-            if h.vehicle.id not in seen and len(hits) < limit:
-                hits.append(h)
-                seen.add(h.vehicle.id)
+        fresh = [h for h in found if h.vehicle.id not in seen]
+        for h in fresh[: min(share, limit - len(hits))]:
+            hits.append(h)
+            seen.add(h.vehicle.id)
     return PhotoSearch(
         basis="references" if the_head else "listing_photos",
         matches=matches,

@@ -15,7 +15,8 @@ document.addEventListener("DOMContentLoaded", () => {
       const sort = document.querySelector("select[name=sort]");
       if (sort) sort.value = "distance";
       status.textContent = "";
-      document.getElementById("filters").requestSubmit();
+      if (locate.dataset.submit !== "no") document.getElementById("filters").requestSubmit();
+      else status.textContent = locate.dataset.located || "✓";
     }, () => { status.textContent = locate.dataset.denied || "Location unavailable: choose a city instead."; },
     { timeout: 8000, maximumAge: 600000 });
   });
@@ -35,4 +36,17 @@ document.addEventListener("DOMContentLoaded", () => {
   };
   tick();
   setInterval(tick, 30000);
+});
+
+// "Find this car": show the chosen photo before it is sent (it never leaves the page otherwise).
+document.addEventListener("DOMContentLoaded", () => {
+  const input = document.querySelector("input[type=file][data-preview]");
+  const img = document.getElementById(input ? input.dataset.preview : "");
+  if (!input || !img) return;
+  input.addEventListener("change", () => {
+    const file = input.files && input.files[0];
+    if (!file) { img.hidden = true; return; }
+    img.src = URL.createObjectURL(file);
+    img.hidden = false;
+  });
 });
