@@ -48,7 +48,8 @@ def test_fresh_install_answers_with_the_body_type_and_says_so(client, net):
     assert body["basis"] == "body_type" and body["matches"] == []
     assert "reference photos" in body["note"]
     assert body["body_type"] == body["body_types"][0]["body_type"]
-    assert all(v["trim"]["body_type"] == body["body_type"] for v in body["vehicles"])
+    likely = {b["body_type"] for b in body["body_types"][:3] if b["score"] >= 0.1}
+    assert body["vehicles"] and {v["trim"]["body_type"] for v in body["vehicles"]} <= likely
 
 
 def test_references_teach_the_models_and_stock_comes_nearest_first(client, net, admin):
