@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     vision_threads: int = 0  # onnxruntime threads per model; 0: one per core
     face_match_threshold: float = 0.433  # multi-frame distance at or below: same person
     face_review_upper: float = 0.50  # between the threshold and this: a person decides
+    face_processes: int = 2  # worker processes that describe a check's frames side by side
 
     @property
     def effective_database_url(self) -> str:

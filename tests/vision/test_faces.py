@@ -1,0 +1,302 @@
+"""Face checks for the tower: enrolment, matching and the head-turn challenge, on real photos
+and the real dlib models (no mocks)."""
+
+from __future__ import annotations
+
+import math
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image, ImageOps
+
+from motormall.platform.errors import Invalid
+from motormall.vision import faces
+from tests.vision.photos import CARS, FACES
+
+THRESHOLD, REVIEW_UPPER = 0.433, 0.50
+
+# Hugo Chavez: 007 and 005 are frontal (yaw -0.02, -0.04), 003 turned to his own left
+# (+0.27), 006 to his own right (-0.21); 001 (+0.11) is the "ID photo".
+FRONTAL, FRONTAL_2, LEFT, RIGHT, ID = "007", "005", "003", "006", "001"
+
+
+def photo(name: str, person: str = "Hugo_Chavez") -> Image.Image:
+    with Image.open(FACES / person / f"{name}.jpg") as image:
+        return image.convert("RGB")
+
+
+@pytest.fixture(scope="module")
+def template() -> np.ndarray:
+    return faces.enrol(photo(ID))
+
+
+def verify(template, frames, challenge):
+    return faces.verify(template, frames, challenge, threshold=THRESHOLD, review_upper=REVIEW_UPPER)
+
+
+def liveness_reason(template, frames, challenge) -> str:
+    with pytest.raises(Invalid) as caught:
+        verify(template, frames, challenge)
+    assert caught.value.code == "liveness_failed"
+    assert caught.value.detail == faces.LIVENESS_REASONS[caught.value.fields["reason"]]
+    return caught.value.fields["reason"]
+
+
+def squeeze(image: Image.Image, factor: float) -> Image.Image:
+    """A flat print tilted about a vertical axis, seen from far away: narrower, same height."""
+    return image.resize((round(image.width * factor), image.height), Image.Resampling.BILINEAR)
+
+
+def tilt(image: Image.Image, degrees: float, distance: float = 2.0) -> Image.Image:
+    """The same print tilted with perspective, the camera `distance` image widths away."""
+    w, h = image.size
+    theta, d = math.radians(degrees), distance * w
+
+    def seen(x, y):
+        dx, dy = x - w / 2, y - h / 2
+        z = d + dx * math.sin(theta)
+        return w / 2 + d * dx * math.cos(theta) / z, h / 2 + d * dy / z
+
+    rows, rhs = [], []
+    for x, y in [(0, 0), (w, 0), (w, h), (0, h)]:
+        u, v = seen(x, y)
+        rows += [[u, v, 1, 0, 0, 0, -x * u, -x * v], [0, 0, 0, u, v, 1, -y * u, -y * v]]
+        rhs += [x, y]
+    coeffs = np.linalg.solve(np.array(rows), np.array(rhs))
+    return image.transform((w, h), Image.Transform.PERSPECTIVE, tuple(coeffs))
+
+
+# ---- enrolment and refusals ---------------------------------------------------------------
+
+
+def test_enrol_gives_a_template_of_128_floats(template):
+    assert template.shape == (128,)
+    assert template.dtype == np.float32
+    assert np.all(np.isfinite(template)) and 0.5 < np.linalg.norm(template) < 3
+
+
+def test_landmarks_are_in_full_image_pixels_in_the_documented_order():
+    image = photo(FRONTAL).resize((750, 750))  # larger than DETECT_SIDE: boxes scaled back
+    (found,) = faces.find_faces(image)
+    points = found.landmarks
+    assert points.shape == (5, 2)
+    left, top, right, bottom = found.box
+    assert right - left > 200  # about 110 px in the 250 px photo
+    assert np.all((points[:, 0] > left) & (points[:, 0] < right))
+    # 0, 1: eye on the image's right (outer, inner); 2, 3: eye on the image's left
+    # (outer, inner); 4: nose base, below the eyes and between them
+    assert points[0, 0] > points[1, 0] > points[3, 0] > points[2, 0]
+    assert points[4, 1] > points[:4, 1].max()
+    assert points[3, 0] < points[4, 0] < points[1, 0]
+
+
+def test_a_picture_without_a_face_is_refused():
+    plain = Image.new("RGB", (400, 300), (120, 160, 200))
+    with pytest.raises(Invalid) as caught:
+        faces.enrol(plain)
+    assert caught.value.code == "no_face"
+    assert "ID photo" in caught.value.detail and "front-facing" in caught.value.detail
+
+    cars = sorted(CARS.glob("*/*.jpg"))[:1]
+    if cars:
+        with Image.open(cars[0]) as car, pytest.raises(Invalid) as caught:
+            faces.enrol(car.convert("RGB"))
+        assert caught.value.code == "no_face"
+
+
+def test_two_people_in_one_picture_are_refused():
+    pair = Image.new("RGB", (500, 250))
+    pair.paste(photo(FRONTAL), (0, 0))
+    pair.paste(photo("002", "Tony_Blair"), (250, 0))
+    with pytest.raises(Invalid) as caught:
+        faces.enrol(pair)
+    assert caught.value.code == "several_faces"
+    assert caught.value.fields == {"faces": 2}
+
+
+def test_a_frame_without_a_face_names_the_frame(template):
+    frames = [photo(FRONTAL), Image.new("RGB", (250, 250), "grey"), photo(LEFT)]
+    with pytest.raises(Invalid) as caught:
+        verify(template, frames, "turn_left")
+    assert caught.value.code == "no_face"
+    assert "frame 2" in caught.value.detail
+
+
+def test_frame_count_and_challenge_are_checked(template):
+    with pytest.raises(Invalid) as caught:
+        verify(template, [photo(FRONTAL)] * 2, "turn_left")
+    assert caught.value.code == "frame_count"
+    with pytest.raises(Invalid) as caught:
+        verify(template, [photo(FRONTAL)] * 9, "turn_left")
+    assert caught.value.code == "frame_count"
+    with pytest.raises(Invalid) as caught:
+        verify(template, [photo(FRONTAL)] * 3, "nod")
+    assert caught.value.code == "unknown_challenge"
+
+
+# ---- matching -----------------------------------------------------------------------------
+
+
+def test_the_same_person_turning_as_asked_matches(template):
+    result = verify(template, [photo(FRONTAL), photo(FRONTAL_2), photo(LEFT)], "turn_left")
+    assert result.liveness_ok and result.liveness_reason is None
+    assert result.decision == "match" and result.accepted
+    assert result.distance <= THRESHOLD
+    assert len(result.frame_distances) == 3
+    # the fused distance is that of the mean descriptor: no larger than the mean distance
+    assert result.distance <= np.mean(result.frame_distances) + 1e-9
+    assert result.yaws[0] < 0.12 and result.yaws[2] > 0.2
+
+
+def test_another_person_is_a_mismatch(template):
+    blair = [photo(n, "Tony_Blair") for n in ("002", "005", "001")]  # 001 turned right
+    result = verify(template, blair, "turn_right")
+    assert result.liveness_ok
+    assert result.decision == "mismatch" and not result.accepted
+    assert result.distance > REVIEW_UPPER
+
+
+# ---- liveness -----------------------------------------------------------------------------
+
+
+def test_turning_the_other_way_fails(template):
+    frames = [photo(FRONTAL), photo(FRONTAL_2), photo(LEFT)]
+    assert liveness_reason(template, frames, "turn_right") == "wrong_direction"
+    frames = [photo(FRONTAL), photo(FRONTAL_2), photo(RIGHT)]
+    assert verify(template, frames, "turn_right").liveness_ok
+    assert liveness_reason(template, frames, "turn_left") == "wrong_direction"
+
+
+def test_mirroring_flips_the_direction(template):
+    frames = [ImageOps.mirror(photo(n)) for n in (FRONTAL, FRONTAL_2, LEFT)]
+    result = verify(template, frames, "turn_right")  # turned left, seen in a mirror
+    assert result.yaws[2] < -0.2
+    assert liveness_reason(template, frames, "turn_left") == "wrong_direction"
+
+
+def test_no_movement_fails(template):
+    assert liveness_reason(template, [photo(FRONTAL)] * 3, "turn_left") == "not_turned"
+
+
+def test_starting_turned_fails(template):
+    frames = [photo(RIGHT), photo(FRONTAL), photo(LEFT)]
+    assert liveness_reason(template, frames, "turn_left") == "not_frontal"
+
+
+def test_swapping_in_another_face_fails(template):
+    # Laura Bush, turned to her own left (+0.29): the turn is right, the person is not
+    frames = [photo(FRONTAL), photo(FRONTAL_2), photo("002", "Laura_Bush")]
+    assert liveness_reason(template, frames, "turn_left") == "different_people"
+
+
+def test_a_tilted_print_does_not_turn(template):
+    front = photo(FRONTAL)
+    base = faces.find_faces(front)[0].yaw
+    for print_ in (squeeze(front, 0.8), squeeze(front, 0.6), tilt(front, 35), tilt(front, 50)):
+        (seen,) = faces.find_faces(print_)
+        assert abs(seen.yaw - base) < 0.08  # both the nose offset and the eye distance shrink
+    squeezed = [front, squeeze(front, 0.8), squeeze(front, 0.6)]
+    tilted = [front, tilt(front, 35), tilt(front, 50)]
+    for frames in (squeezed, tilted):
+        for challenge in faces.CHALLENGES:
+            assert liveness_reason(template, frames, challenge) == "not_turned"
+
+
+# ---- pure parts ---------------------------------------------------------------------------
+
+
+def test_decide_at_the_boundaries():
+    kw = {"threshold": 0.433, "review_upper": 0.50}
+    assert faces.decide(0.0, **kw) == "match"
+    assert faces.decide(0.433, **kw) == "match"
+    assert faces.decide(0.4331, **kw) == "review"
+    assert faces.decide(0.50, **kw) == "review"
+    assert faces.decide(0.5001, **kw) == "mismatch"
+    assert faces.decide(0.45, threshold=0.5, review_upper=0.5) == "match"
+    assert faces.decide(0.51, threshold=0.5, review_upper=0.5) == "mismatch"
+    with pytest.raises(ValueError):
+        faces.decide(0.4, threshold=0.6, review_upper=0.5)
+
+
+def test_fuse_uses_the_mean_descriptor():
+    template = np.zeros(128)
+    a, b = np.zeros(128), np.zeros(128)
+    a[0], b[0], b[1] = 0.6, 0.2, 0.3
+    distance, per_frame = faces.fuse(template, [a, b])
+    assert distance == pytest.approx(math.hypot(0.4, 0.15))
+    assert per_frame == pytest.approx([0.6, math.hypot(0.2, 0.3)])
+    with pytest.raises(ValueError):
+        faces.fuse(np.zeros(127), [a])
+
+
+def test_liveness_rules_on_fixed_numbers():
+    same = [np.zeros(128)] * 4
+    rules = faces.liveness
+    assert rules([0.0, 0.1, 0.25], same[:3], "turn_left") is None
+    assert rules([0.0, -0.1, -0.25], same[:3], "turn_right") is None
+    assert rules([0.0, 0.05, 0.20], same[:3], "turn_left") is None  # exactly the bound
+    assert rules([0.0, 0.05, 0.199], same[:3], "turn_left") == "not_turned"
+    assert rules([0.13, 0.2, 0.3], same[:3], "turn_left") == "not_frontal"
+    assert rules([0.1, 0.15, 0.24], same[:3], "turn_left") == "not_turned"  # swing 0.14
+    assert rules([0.0, -0.13, 0.3], same[:3], "turn_left") == "wrong_direction"
+    assert rules([0.0, 0.3, 0.0, 0.0], same, "turn_left") is None  # turned, then back
+    other = np.zeros(128)
+    other[0] = 1.0
+    assert rules([0.0, 0.1, 0.25], [*same[:2], other], "turn_left") == "different_people"
+
+
+def test_yaw_proxy_ignores_scale_and_in_plane_rotation():
+    # image-right eye (outer, inner), image-left eye (outer, inner), nose base
+    points = np.array([[70.0, 0], [50, 0], [-30, 0], [-10, 0], [28, 30]])
+    assert faces.yaw_proxy(points) == pytest.approx(0.1)
+    angle = math.radians(25)
+    rotate = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
+    moved = 3 * points @ rotate.T + [400, 200]
+    assert faces.yaw_proxy(moved) == pytest.approx(0.1)
+    mirrored = (points * [-1, 1])[[2, 3, 0, 1, 4]]  # the eyes swap sides, and so their labels
+    assert faces.yaw_proxy(mirrored) == pytest.approx(-0.1)
+
+
+def test_new_challenge_is_one_of_the_two():
+    drawn = {faces.new_challenge() for _ in range(64)}
+    assert drawn == set(faces.CHALLENGES)
+
+
+def test_evaluate_on_a_small_folder(tmp_path, monkeypatch):
+    monkeypatch.setattr(faces, "ID_JITTERS", 1)  # enrolment quality is not under test here
+    for person in ("Hugo_Chavez", "Vladimir_Putin"):
+        (tmp_path / person).mkdir()
+        for name in ("002", "004", "005", "007"):
+            shutil.copy(FACES / person / f"{name}.jpg", tmp_path / person / f"{name}.jpg")
+    lines = []
+    result = faces.evaluate(tmp_path, threshold=THRESHOLD, progress=lines.append)
+    assert result["pairs"] == 28 and result["pairs_same"] == 12
+    assert result["multi_frame"]["trials_same"] == 8  # per ID photo: the 3 others
+    assert result["multi_frame"]["trials_different"] == 32  # 4 photos x 4 groups x 2
+    assert result["far"] == 0.0 and result["multi_frame"]["far"] == 0.0
+    assert 0.0 <= result["frr"] <= 1.0
+    assert result["latency_ms"]["check_samples"] == 2
+    for key in ("face_detect", "face_embed", "face_check"):
+        assert result["latency_ms"][key]["median"] > 0
+    assert lines
+
+
+def test_frames_described_in_worker_processes_give_the_same_check(template):
+    frames = [photo(FRONTAL), photo(FRONTAL_2), photo(LEFT)]
+    here = faces.check(
+        template, frames, "turn_left", threshold=THRESHOLD, review_upper=REVIEW_UPPER
+    )
+    pooled = faces.check(
+        template,
+        frames,
+        "turn_left",
+        threshold=THRESHOLD,
+        review_upper=REVIEW_UPPER,
+        processes=2,
+    )
+    assert pooled == here
+    blank = Image.new("RGB", (400, 300), (90, 90, 90))
+    with pytest.raises(Invalid) as caught:
+        faces.describe_frames([frames[0], blank, frames[2]], processes=2)
+    assert caught.value.code == "no_face" and "frame 2" in caught.value.detail
