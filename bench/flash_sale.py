@@ -52,7 +52,6 @@ import secrets
 import shutil
 import signal
 import ssl
-import subprocess
 import sys
 import tempfile
 import time
@@ -65,7 +64,7 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy import func, insert, select
-from support import analyze, free_port, pg_database, pg_server, say, server_version
+from support import analyze, pg_database, pg_server, running_server, say, server_version
 
 from motormall.catalog.models import Brand, CarModel, Dealer, Trim, Vehicle, VehicleStatus
 from motormall.catalog.vin import normalise_vin, with_check_digit
@@ -76,7 +75,6 @@ from motormall.platform.db import Database, utcnow
 from motormall.platform.idempotency import IdempotencyRecord
 from motormall.platform.migrate import upgrade
 
-ROOT = Path(__file__).resolve().parent.parent
 SEED = 20261111
 PASSWORD = "flash-sale-2026"
 CHUNK = 1_000
@@ -226,14 +224,6 @@ def build(url: str, backend: str, cars: int, buyers: int) -> dict:
 # ---------------------------------------------------------------------------------------
 
 
-def _motormall_command() -> list[str]:
-    exe = ROOT / ".venv" / "bin" / "motormall"
-    if exe.exists():
-        return [str(exe)]
-    found = shutil.which("motormall")
-    return [found] if found else [sys.executable, "-m", "motormall.cli"]
-
-
 def _proc_stats() -> list[tuple[int, int, int, float]]:
     """(pid, parent pid, process group, CPU seconds) of every process we can read."""
     out = []
@@ -249,10 +239,6 @@ def _proc_stats() -> list[tuple[int, int, int, float]]:
         cpu = (int(fields[11]) + int(fields[12])) / CLK_TCK
         out.append((int(entry.name), int(fields[1]), int(fields[2]), cpu))
     return out
-
-
-def _group_pids(pgid: int) -> list[int]:
-    return [pid for pid, _ppid, group, _cpu in _proc_stats() if group == pgid]
 
 
 def _machine_cpu() -> tuple[float, float]:
@@ -299,62 +285,16 @@ def cpu_used(before: dict, after: dict, wall: float) -> dict:
 
 @contextlib.contextmanager
 def server(url: str, var_dir: Path, workers: int):
-    port = free_port()
-    env = dict(
-        os.environ,
-        MOTORMALL_DATABASE_URL=url,
-        MOTORMALL_VAR_DIR=str(var_dir),
-        MOTORMALL_RATE_LIMITS="off",
-        MOTORMALL_EMBEDDED_WORKER="false",
-    )
+    env = {
+        "MOTORMALL_DATABASE_URL": url,
+        "MOTORMALL_VAR_DIR": str(var_dir),
+        "MOTORMALL_RATE_LIMITS": "off",
+        "MOTORMALL_EMBEDDED_WORKER": "false",
+    }
     log_path = var_dir / "serve.log"
-    cmd = [*_motormall_command(), "serve", "--port", str(port), "--workers", str(workers)]
-    with log_path.open("wb") as log:
-        # its own session, so its uvicorn worker processes share a process group (= its pid)
-        proc = subprocess.Popen(
-            cmd, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + HEALTH_WAIT_S
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(
-                    f"server exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}"
-                )
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"server not healthy in {HEALTH_WAIT_S} s:\n{log_path.read_text()[-3000:]}"
-                )
-            time.sleep(0.2)
-        say(f"server up on {base}: {workers} worker(s), pid {proc.pid}")
-        yield base, proc.pid, log_path
-    finally:
-        _stop(proc)
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    """SIGTERM to the server (uvicorn stops its workers), then SIGKILL, by pid, to anything
-    of its process group still there."""
-    group = proc.pid
-    with contextlib.suppress(ProcessLookupError):
-        proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            proc.kill()
-        proc.wait(timeout=10)
-    deadline = time.monotonic() + 10
-    while (left := _group_pids(group)) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    for pid in left:
-        say(f"server process {pid} outlived the server: SIGKILL")
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
+    started = running_server(env, workers=workers, log_path=log_path, health_wait_s=HEALTH_WAIT_S)
+    with started as (base, pid):
+        yield base, pid, log_path
 
 
 # ---------------------------------------------------------------------------------------

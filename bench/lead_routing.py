@@ -45,9 +45,7 @@ import platform
 import random
 import secrets
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -58,7 +56,7 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy import func, insert, select
-from support import analyze, free_port, pg_database, pg_server, say, server_version
+from support import analyze, pg_database, pg_server, running_server, say, server_version
 
 from motormall.catalog.models import (
     Brand,
@@ -77,7 +75,6 @@ from motormall.platform.db import Database, utcnow
 from motormall.platform.geo import bounding_box, haversine_km
 from motormall.platform.migrate import upgrade
 
-ROOT = Path(__file__).resolve().parent.parent
 SEED = 20260601
 TARGET_LEADS_PER_S = 2_000
 TARGET_HTTP_P99_MS = 50.0
@@ -585,71 +582,17 @@ def run_service(url: str, backend: str, built: Built, leads: list[LeadSpec]) -> 
 # ---------------------------------------------------------------------------------------
 
 
-def _motormall_command() -> list[str]:
-    exe = ROOT / ".venv" / "bin" / "motormall"
-    if exe.exists():
-        return [str(exe)]
-    found = shutil.which("motormall")
-    return [found] if found else [sys.executable, "-m", "motormall.cli"]
-
-
 @contextlib.contextmanager
 def server(url: str, var_dir: Path):
-    port = free_port()
-    env = dict(
-        os.environ,
-        MOTORMALL_DATABASE_URL=url,
-        MOTORMALL_VAR_DIR=str(var_dir),
-        MOTORMALL_RATE_LIMITS="off",
-        MOTORMALL_EMBEDDED_WORKER="false",
-    )
-    log_path = var_dir / "serve.log"
+    env = {
+        "MOTORMALL_DATABASE_URL": url,
+        "MOTORMALL_VAR_DIR": str(var_dir),
+        "MOTORMALL_RATE_LIMITS": "off",
+        "MOTORMALL_EMBEDDED_WORKER": "false",
+    }
     var_dir.mkdir(parents=True, exist_ok=True)
-    cmd = [*_motormall_command(), "serve", "--port", str(port), "--workers", "1"]
-    with log_path.open("wb") as log:
-        # its own session: anything it forks shares its process group id (= its pid)
-        proc = subprocess.Popen(
-            cmd, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(
-                    f"server exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}"
-                )
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"server not healthy in 90 s:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.2)
-        say(f"server up on {base}, pid {proc.pid}")
-        yield base, proc.pid
-    finally:
-        _stop(proc)
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    pgid = proc.pid  # start_new_session made it the group leader
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pgid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pgid, signal.SIGKILL)
-        proc.wait(timeout=10)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(pgid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.2)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pgid, signal.SIGKILL)
+    with running_server(env, workers=1, log_path=var_dir / "serve.log") as (base, pid):
+        yield base, pid
 
 
 def cpu_seconds(pid: int) -> float | None:

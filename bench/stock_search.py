@@ -28,9 +28,7 @@ import os
 import platform
 import random
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,7 +38,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import func, insert, select, text
 from support import analyze as analyze_db
-from support import free_port, pg_database, pg_server, say, server_version
+from support import pg_database, pg_server, running_server, say, server_version
 
 from motormall.catalog.models import (
     Brand,
@@ -57,7 +55,6 @@ from motormall.demo import network, seed
 from motormall.platform.db import Database
 from motormall.platform.migrate import upgrade
 
-ROOT = Path(__file__).resolve().parent.parent
 SEED = 20260501
 CHUNK = 5_000
 WARMUP = 50
@@ -264,70 +261,17 @@ def context(db: Database, backend: str) -> dict:
 # ---------------------------------------------------------------------------------------
 
 
-def _motormall_command() -> list[str]:
-    exe = ROOT / ".venv" / "bin" / "motormall"
-    if exe.exists():
-        return [str(exe)]
-    found = shutil.which("motormall")
-    return [found] if found else [sys.executable, "-m", "motormall.cli"]
-
-
 @contextlib.contextmanager
 def server(url: str, var_dir: Path, workers: int):
-    port = free_port()
-    env = dict(
-        os.environ,
-        MOTORMALL_DATABASE_URL=url,
-        MOTORMALL_VAR_DIR=str(var_dir),
-        MOTORMALL_RATE_LIMITS="off",
-        MOTORMALL_EMBEDDED_WORKER="false",
-    )
+    env = {
+        "MOTORMALL_DATABASE_URL": url,
+        "MOTORMALL_VAR_DIR": str(var_dir),
+        "MOTORMALL_RATE_LIMITS": "off",
+        "MOTORMALL_EMBEDDED_WORKER": "false",
+    }
     log_path = var_dir / f"serve-{workers}.log"
-    cmd = [*_motormall_command(), "serve", "--port", str(port), "--workers", str(workers)]
-    with log_path.open("wb") as log:
-        # its own session: the uvicorn workers it forks share its process group id (= its pid)
-        proc = subprocess.Popen(
-            cmd, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(
-                    f"server exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}"
-                )
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"server not healthy in 90 s:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.2)
-        say(f"server up on {base} with {workers} worker(s), pid {proc.pid}")
+    with running_server(env, workers=workers, log_path=log_path) as (base, _pid):
         yield base
-    finally:
-        _stop(proc)
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    pgid = proc.pid  # start_new_session made it the group leader
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pgid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pgid, signal.SIGKILL)
-        proc.wait(timeout=10)
-    deadline = time.monotonic() + 10  # uvicorn's worker processes may outlive it briefly
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(pgid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.2)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pgid, signal.SIGKILL)
 
 
 def _near_point(rng: random.Random) -> str:

@@ -1,4 +1,5 @@
-"""What the benchmarks share: progress lines, free ports, a throwaway PostgreSQL server.
+"""What the benchmarks share: progress lines, free ports, the motormall server as a
+subprocess, a throwaway PostgreSQL server.
 
 Benchmarks run as `python bench/<name>.py`, so this folder is on their import path.
 """
@@ -16,8 +17,11 @@ import tempfile
 import time
 from pathlib import Path
 
+import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def say(message: str) -> None:
@@ -28,6 +32,104 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+# ---------------------------------------------------------------------------------------
+# The motormall server as a subprocess
+# ---------------------------------------------------------------------------------------
+
+
+def motormall_command() -> list[str]:
+    """The motormall executable: the repo's virtualenv, else PATH, else `python -m`."""
+    exe = ROOT / ".venv" / "bin" / "motormall"
+    if exe.exists():
+        return [str(exe)]
+    found = shutil.which("motormall")
+    return [found] if found else [sys.executable, "-m", "motormall.cli"]
+
+
+@contextlib.contextmanager
+def running_server(
+    env: dict[str, str], *, workers: int = 1, log_path: Path, health_wait_s: float = 90
+):
+    """Start `motormall serve --port <free port> --workers N` with os.environ updated by `env`,
+    cwd = the repo root, stdout+stderr to log_path, its own process group; wait for GET /healthz
+    == 200 (RuntimeError with the log tail if it exits or is not healthy in time); yield
+    (base_url, pid); always stop it (SIGTERM, wait 20 s, SIGKILL; then SIGKILL any process of
+    its group still alive)."""
+    port = free_port()
+    cmd = [*motormall_command(), "serve", "--port", str(port), "--workers", str(workers)]
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("wb") as log:
+        # its own session: the uvicorn workers (and job worker) it forks share its process
+        # group id (= its pid)
+        proc = subprocess.Popen(
+            cmd,
+            env={**os.environ, **env},
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + health_wait_s
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited with {proc.returncode}:\n{_tail(log_path)}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"server not healthy in {health_wait_s:g} s:\n{_tail(log_path)}")
+            time.sleep(0.2)
+        say(f"server up on {base}: {workers} worker(s), pid {proc.pid}")
+        yield base, proc.pid
+    finally:
+        _stop(proc)
+
+
+def _tail(path: Path, chars: int = 3000) -> str:
+    return path.read_text(errors="replace")[-chars:] if path.exists() else "(no log)"
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """SIGTERM to the server (uvicorn stops its workers), SIGKILL if it is still there after
+    20 s; then SIGKILL, by pid, to anything of its process group still alive."""
+    group = proc.pid  # start_new_session made it the group leader
+    with contextlib.suppress(ProcessLookupError):
+        proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        proc.wait(timeout=10)
+    deadline = time.monotonic() + 10  # its worker processes may outlive it briefly
+    while (left := group_pids(group)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for pid in left:
+        say(f"server process {pid} outlived the server: SIGKILL")
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def group_pids(pgid: int) -> list[int]:
+    """Live (not zombie) processes of process group `pgid`, from /proc."""
+    out = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as f:
+                data = f.read()
+        except OSError:
+            continue
+        # after "pid (comm) ": state, ppid, pgrp, ...
+        fields = data[data.rindex(")") + 2 :].split()
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            out.append(int(entry.name))
+    return out
 
 
 # ---------------------------------------------------------------------------------------
