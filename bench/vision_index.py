@@ -23,9 +23,10 @@ from motormall.vision.index import VectorIndex
 DIM = 2560
 
 
-def vectors(n: int, rng) -> np.ndarray:
-    centres = rng.normal(size=(500, DIM)).astype(np.float32)
-    x = centres[rng.integers(0, 500, n)] + 1.2 * rng.normal(size=(n, DIM)).astype(np.float32)
+def vectors(n: int, centres: np.ndarray, rng) -> np.ndarray:
+    """Photos of cars around their model's centre; queries come from the same models."""
+    picked = centres[rng.integers(0, len(centres), n)]
+    x = picked + 0.6 * rng.normal(size=(n, DIM)).astype(np.float32)
     return x / np.linalg.norm(x, axis=1, keepdims=True)
 
 
@@ -41,10 +42,11 @@ def main() -> None:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     rng = np.random.default_rng(0)
+    centres = rng.normal(size=(500, DIM)).astype(np.float32)
     rows = []
     for n in [int(s) for s in args.sizes.split(",")]:
-        data = vectors(n, rng)
-        queries = vectors(args.queries, rng)
+        data = vectors(n, centres, rng)
+        queries = vectors(args.queries, centres, rng)
         exact = VectorIndex(data, range(n), exact_up_to=n)
         t0 = time.perf_counter()
         graph = VectorIndex(data, range(n), exact_up_to=0)

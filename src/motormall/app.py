@@ -28,6 +28,7 @@ from motormall.platform.config import Settings, get_settings, use_settings
 from motormall.platform.db import Database, use_database
 from motormall.platform.http import EdgeMiddleware
 from motormall.vision.api import router as vision_router
+from motormall.vision.api import upload_limit as vision_upload_limit
 from motormall.vision.pages import router as vision_pages_router
 from motormall.web import STATIC_DIR
 from motormall.web.pages import router as pages_router
@@ -105,6 +106,7 @@ def create_app(
         max_body_bytes=settings.max_upload_bytes + 65_536,
         # leave connections for the job consumer threads and token lookups
         max_in_flight=max(1, settings.db_pool_size - 4),
+        photo_limit=vision_upload_limit,
     )
     return app
 

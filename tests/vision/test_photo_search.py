@@ -130,6 +130,10 @@ def test_bad_photos_get_clear_codes(client, net):
     body = problem(search(client, face("Tony_Blair", 2).read_bytes()), 422, "no_vehicle")
     assert body["car_score"] < 0.1
     problem(search(client, car_bytes(JEEP, 9), near="north pole"), 422, "invalid_coordinates")
+    huge = b"\xff\xd8" + b"0" * (11 * 1024 * 1024)  # refused by its size, before it is read
+    problem(search(client, huge), 422, "image_too_large")
+    nearly = b"\xff\xd8" + b"0" * (10 * 1024 * 1024)  # within the request cap, over the photo's
+    problem(search(client, nearly), 422, "image_too_large")
 
 
 def test_a_listing_photo_finds_that_very_car_without_retraining(client, net, admin, db):

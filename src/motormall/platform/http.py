@@ -8,6 +8,7 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Callable
 
 from prometheus_client import Counter, Histogram
 
@@ -41,9 +42,19 @@ DOCS_CSP = (
 
 
 class EdgeMiddleware:
-    def __init__(self, app, *, max_body_bytes: int, max_in_flight: int):
+    def __init__(
+        self,
+        app,
+        *,
+        max_body_bytes: int,
+        max_in_flight: int,
+        photo_limit: Callable[[str], int | None] = lambda _path: None,
+    ):
         self.app = app
         self.max_body_bytes = max_body_bytes
+        # photo uploads have their own limit, and an oversized photo is 422 image_too_large
+        # like any other photo we cannot take (the contract's answer for "too large")
+        self.photo_limit = photo_limit
         # At most as many requests inside the app as there are database connections: the
         # rest wait here, on the event loop. Without it a burst fills the thread pool with
         # requests waiting for connections that other requests hold until a thread frees up
@@ -77,8 +88,23 @@ class EdgeMiddleware:
             await send(message)
 
         length = dict(scope.get("headers", [])).get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
-            await _too_large(send_wrapper, self.max_body_bytes)
+        photo_limit = self.photo_limit(scope["path"])
+        limit = photo_limit or self.max_body_bytes
+        if length is not None and length.isdigit() and int(length) > limit:
+            if photo_limit:
+                await _problem(
+                    send_wrapper,
+                    422,
+                    "image_too_large",
+                    f"The upload is over {limit // 1_000_000} MB; send a smaller photo.",
+                )
+            else:
+                await _problem(
+                    send_wrapper,
+                    413,
+                    "payload_too_large",
+                    f"The request body is over {limit // 1_000_000} MB.",
+                )
         elif scope["path"] in UNGATED or scope["path"].startswith(("/static/", "/media/")):
             await self.app(scope, receive, send_wrapper)
         else:
@@ -103,20 +129,20 @@ class EdgeMiddleware:
             )
 
 
-async def _too_large(send, limit: int) -> None:
+async def _problem(send, status: int, code: str, detail: str) -> None:
     body = json.dumps(
         {
-            "type": "https://motormall.dev/problems/payload_too_large",
-            "title": "Payload too large",
-            "status": 413,
-            "detail": f"The request body is over {limit // 1_000_000} MB.",
-            "code": "payload_too_large",
+            "type": f"https://motormall.dev/problems/{code}",
+            "title": "Payload too large" if status == 413 else "Invalid input",
+            "status": status,
+            "detail": detail,
+            "code": code,
         }
     ).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [
                 (b"content-type", b"application/problem+json"),
                 (b"content-length", str(len(body)).encode()),

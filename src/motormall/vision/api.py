@@ -48,6 +48,21 @@ class PhotoSearchOut(BaseModel):
     note: str | None = None
 
 
+SINGLE_PHOTO_PATHS = {"/api/v1/search/photo", "/find"}
+MANY_PHOTOS_BYTES = 64 * 1024 * 1024  # a batch of reference photos
+
+
+def upload_limit(path: str) -> int | None:
+    """The request size allowed on a photo upload path (None: not a photo upload)."""
+    if path in SINGLE_PHOTO_PATHS or (
+        path.startswith("/api/v1/dealers/") and path.endswith("/photos")
+    ):
+        return intake.MAX_BYTES + 65_536  # the photo and the form around it
+    if path == "/oem/references" or path.endswith("/reference-photos"):
+        return MANY_PHOTOS_BYTES
+    return None
+
+
 def _read(upload: UploadFile) -> bytes:
     return upload.file.read(intake.MAX_BYTES + 1)
 

@@ -79,6 +79,7 @@ Liveness (the challenge)
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import math
 import os
@@ -371,11 +372,20 @@ def _pool(processes: int):
     from concurrent.futures import ProcessPoolExecutor
 
     with _pool_lock:
+        if not _pools:
+            atexit.register(_shutdown_pools)  # before interpreter teardown, not during it
         if processes not in _pools:
             _pools[processes] = ProcessPoolExecutor(
                 processes, mp_context=multiprocessing.get_context("spawn"), initializer=models
             )
         return _pools[processes]
+
+
+def _shutdown_pools() -> None:
+    with _pool_lock:
+        for pool in _pools.values():
+            pool.shutdown(wait=True, cancel_futures=True)
+        _pools.clear()
 
 
 def _ready() -> bool:
