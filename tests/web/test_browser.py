@@ -112,11 +112,13 @@ def test_carmaker_loads_references_then_a_buyer_finds_the_car_by_photo(db, live_
     assert page.locator("tr.highlight td").nth(2).inner_text().startswith("2")
 
     page.goto(f"{live_server}/find")
+    assert not page.locator("img#preview").is_visible()
     page.set_input_files("input[name=image]", str(car("Jeep_Wrangler_SUV_2012", 9)))
     page.wait_for_selector("img#preview", state="visible")  # the buyer sees the chosen photo
     page.select_option("select[name=city]", "Shanghai")
     page.click("form#filters button[type=submit]:has-text('Find it')")
     page.wait_for_load_state()
+    assert not page.locator("img#preview").is_visible()  # no broken image after the answer
     first = page.locator("ol.suggestions li").first
     assert "BMW iX3" in first.inner_text()
     assert page.locator("article.card").count() == 2
