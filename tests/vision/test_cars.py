@@ -70,3 +70,27 @@ def test_index_returns_most_similar_first_and_copes_with_small_k():
     assert index.search(np.array([0.1, 0.9, 0.2]), 5)[0] == (20, pytest.approx(0.9))
     assert len(index.search(np.array([1.0, 0, 0]), 5)) == 3
     assert VectorIndex(np.zeros((0, 3)), []).search(np.ones(3), 3) == []
+
+
+@pytest.mark.parametrize("exact_up_to", [10_000, 100])
+def test_an_extended_index_finds_old_and_new_vectors(exact_up_to):
+    rng = np.random.default_rng(3)
+    vectors = _unit(rng.normal(size=(400, 32))).astype(np.float32)
+    first = VectorIndex(vectors[:300], range(300), exact_up_to=exact_up_to)
+    grown = first.extended(vectors[300:], range(300, 400))
+    assert len(first) == 300 and len(grown) == 400
+    assert grown.search(vectors[350], 1)[0][0] == 350
+    assert grown.search(vectors[10], 1)[0][0] == 10
+    # the older index still answers from its own vectors only
+    assert all(i < 300 for i, _ in first.search(vectors[350], 5))
+
+
+def test_an_exact_index_becomes_a_graph_when_it_grows_past_the_limit():
+    rng = np.random.default_rng(4)
+    vectors = _unit(rng.normal(size=(150, 16))).astype(np.float32)
+    small = VectorIndex(vectors[:100], range(100), exact_up_to=120)
+    assert small.graph is None
+    big = small.extended(vectors[100:], range(100, 150))
+    assert big.graph is not None and big.search(vectors[140], 1)[0][0] == 140
+    empty = VectorIndex(np.zeros((0, 16)), [])
+    assert empty.extended(vectors[:2], [7, 8]).search(vectors[1], 1)[0][0] == 8

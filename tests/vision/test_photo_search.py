@@ -151,9 +151,20 @@ def test_a_listing_photo_finds_that_very_car_without_retraining(client, net, adm
     assert body["basis"] == "listing_photos"
     assert body["vehicles"][0]["vin"] == vin
     assert body["matches"][0]["model_id"] == net["models"][0]
+    # a second car's photo joins the index that searches already use
+    other = net["ix3_vins"][2]
+    second = car_bytes(JEEP, 13)
+    r = client.post(
+        f"/api/v1/dealers/SH-1/vehicles/{other}/photos",
+        files={"photo": ("listing.jpg", second, "image/jpeg")},
+        headers=manager,
+    )
+    assert r.status_code == 201, r.text
+    assert search(client, second).json()["vehicles"][0]["vin"] == other
+    assert search(client, photo).json()["vehicles"][0]["vin"] == vin
     with db.reading() as s:
-        actions = set(s.scalars(select(AuditEntry.action)))
-    assert "vision.listing_photo_added" in actions
+        actions = list(s.scalars(select(AuditEntry.action)))
+    assert actions.count("vision.listing_photo_added") == 2
 
 
 def test_another_dealers_car_is_not_found(client, net):

@@ -2,9 +2,9 @@
 of that model are in stock near the buyer.
 
 Every server process keeps a head trained on the reference photos in the database and an
-index of the listing photos. Both are keyed by (count, newest id) of their rows, so a change
-made by any process is noticed on the next search and the head retrains itself (seconds,
-fixed seed); listing photos join the index without retraining.
+index of the listing photos. Both are keyed by a summary of their rows (`_key`), so a change
+made by any process is noticed on the next search: the head retrains itself (seconds, fixed
+seed); new listing photos are appended to the index, without retraining or reloading it.
 """
 
 from __future__ import annotations
@@ -51,19 +51,21 @@ _listing_cache = _Cache()
 def _key(session: Session, kind: PhotoKind) -> tuple:
     """What identifies the rows' content: SQLite reuses the highest id after a delete, so the
     newest id alone would not notice a replaced reference; the newest time does."""
-    row = session.execute(
-        select(
-            func.count(VisionPhoto.id),
-            func.max(VisionPhoto.id),
-            func.sum(VisionPhoto.id),
-            func.max(VisionPhoto.created_at),
-        ).where(VisionPhoto.kind == kind)
-    ).one()
-    return (session.get_bind().url.render_as_string(), *row)
+    return (session.get_bind().url.render_as_string(), *session.execute(_summary(kind)).one())
 
 
-def _rows(session: Session, kind: PhotoKind) -> list[VisionPhoto]:
-    return list(session.scalars(select(VisionPhoto).where(VisionPhoto.kind == kind)))
+def _summary(kind: PhotoKind, *where):
+    return select(
+        func.count(VisionPhoto.id),
+        func.max(VisionPhoto.id),
+        func.sum(VisionPhoto.id),
+        func.max(VisionPhoto.created_at),
+    ).where(VisionPhoto.kind == kind, *where)
+
+
+def _rows(session: Session, kind: PhotoKind, *where) -> list[VisionPhoto]:
+    stmt = select(VisionPhoto).where(VisionPhoto.kind == kind, *where).order_by(VisionPhoto.id)
+    return list(session.scalars(stmt))
 
 
 def head(session: Session) -> cars.Head | None:
@@ -85,23 +87,41 @@ class ListingIndex:
     model_of: dict[int, int]  # photo id -> model id
     vehicle_of: dict[int, int]  # photo id -> vehicle id
 
+    def extended(self, rows: list[VisionPhoto]) -> ListingIndex:
+        return ListingIndex(
+            index=self.index.extended(
+                np.stack([r.matrix()[0] for r in rows]), [r.id for r in rows]
+            ),
+            model_of=self.model_of | {r.id: r.model_id for r in rows},
+            vehicle_of=self.vehicle_of | {r.id: r.vehicle_id for r in rows},
+        )
+
+
+_EMPTY_LISTINGS = ListingIndex(
+    index=VectorIndex(np.zeros((0, 1), np.float32), []), model_of={}, vehicle_of={}
+)
+
 
 def listings(session: Session) -> ListingIndex | None:
     key = _key(session, PhotoKind.listing)
     with _listing_cache.lock:
-        if _listing_cache.key != key:
-            rows = _rows(session, PhotoKind.listing)
-            value = None
-            if rows:
-                value = ListingIndex(
-                    index=VectorIndex(
-                        np.stack([r.matrix()[0] for r in rows]), [r.id for r in rows]
-                    ),
-                    model_of={r.id: r.model_id for r in rows},
-                    vehicle_of={r.id: r.vehicle_id for r in rows},
-                )
-            _listing_cache.key, _listing_cache.value = key, value
-        return _listing_cache.value
+        old_key, current = _listing_cache.key, _listing_cache.value
+        if old_key != key:
+            kind = PhotoKind.listing
+            # only rows added since (the old rows unchanged): append them; else reload all
+            appended = (
+                current is not None
+                and old_key[0] == key[0]
+                and (key[0], *session.execute(_summary(kind, VisionPhoto.id <= old_key[2])).one())
+                == old_key
+            )
+            if appended:
+                current = current.extended(_rows(session, kind, VisionPhoto.id > old_key[2]))
+            else:
+                rows = _rows(session, kind)
+                current = _EMPTY_LISTINGS.extended(rows) if rows else None
+            _listing_cache.key, _listing_cache.value = key, current
+        return current
 
 
 # ---- references and listing photos ---------------------------------------------------------
@@ -378,6 +398,7 @@ def photo_search(
     same_car = [listed.vehicle_of[pid] for pid, sim in near_photos if sim >= SAME_CAR_SIMILARITY]
     if same_car:
         found, _ = search.search(session, search.StockQuery(vehicle_ids=tuple(same_car), **stock))
+        found.sort(key=lambda h: same_car.index(h.vehicle.id))  # most similar photo first
         for h in found:
             hits.append(h)
             seen.add(h.vehicle.id)
