@@ -283,7 +283,11 @@ def vision_eval(
     if cars is None and faces is None:
         _say("give --cars DIR and/or --faces DIR")
         raise typer.Exit(2)
-    result = evaluate.run(
-        get_settings(), cars=cars, faces=faces, references=references, progress=_say
-    )
+    try:
+        result = evaluate.run(
+            get_settings(), cars=cars, faces=faces, references=references, progress=_say
+        )
+    except ValueError as exc:  # folders that do not fit the protocol
+        _say(f"error: {exc}")
+        raise typer.Exit(2) from None
     typer.echo(json.dumps(result, indent=None if as_json else 2))

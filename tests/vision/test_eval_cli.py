@@ -97,3 +97,15 @@ def test_enrol_loads_folders_by_id_or_name_and_says_what_it_refused(tmp_path, db
     assert sorted(rows) == sorted(
         [(ix3, PhotoKind.reference)] * 2 + [(mondeo, PhotoKind.reference)] * 2
     )
+
+
+def test_eval_says_when_the_folders_do_not_fit_the_protocol(tmp_path):
+    (tmp_path / "Ford_GT_Coupe_2006").mkdir()
+    shutil.copy(CARS / "Ford_GT_Coupe_2006" / "001.jpg", tmp_path / "Ford_GT_Coupe_2006")
+    result = CliRunner().invoke(app, ["vision", "eval", "--cars", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "no photos left to query" in result.stderr
+    result = CliRunner().invoke(
+        app, ["vision", "eval", "--cars", str(tmp_path / "Ford_GT_Coupe_2006")]
+    )
+    assert result.exit_code == 2 and "no sub-folders with photos" in result.stderr

@@ -59,6 +59,13 @@ def summary_ms(samples: list[float]) -> dict:
     return {"median": round(float(np.median(a)), 1), "p95": round(float(np.percentile(a, 95)), 1)}
 
 
+def _queries(classes: dict[str, list[Path]], references: int) -> list[tuple[str, Path]]:
+    queries = [(label, p) for label, files in classes.items() for p in files[references:]]
+    if not queries:
+        raise ValueError(f"no photos left to query: every folder has at most {references}")
+    return queries
+
+
 def _ece(confidences: list[float], correct: list[bool], bins: int = 10) -> float:
     """Expected calibration error of the top score (0 = a score of 0.7 is right 70 % of the
     time)."""
@@ -96,7 +103,7 @@ def evaluate_cars(
     top1 = top5 = body_ok = body_via_model = gate_misses = 0
     n = 0
     confidences, correct, t_embed, t_head, t_search = [], [], [], [], []
-    queries = [(label, p) for label, files in classes.items() for p in files[references:]]
+    queries = _queries(classes, references)
     for i, (label, path) in enumerate(queries, 1):
         image = open_photo(path)
         t0 = time.perf_counter()
@@ -169,6 +176,10 @@ def run(
     from motormall.vision import cars as car_models
 
     result: dict = {"latency_ms": {}, "first_use_ms": {}}
+    if cars is not None:
+        _queries(photos_by_folder(cars), references)  # refuse unfit folders before loading
+    if faces is not None:
+        photos_by_folder(faces)
     if cars is not None:
         t0 = time.perf_counter()
         embedder = car_models.Embedder(settings.models_dir, settings.vision_threads)
