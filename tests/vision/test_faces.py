@@ -14,7 +14,7 @@ from motormall.platform.errors import Invalid
 from motormall.vision import faces
 from tests.vision.photos import CARS, FACES
 
-THRESHOLD, REVIEW_UPPER = 0.433, 0.50
+THRESHOLD, REVIEW_UPPER = 0.303, 0.34
 
 # Hugo Chavez: 007 and 005 are frontal (yaw -0.02, -0.04), 003 turned to his own left
 # (+0.27), 006 to his own right (-0.21); 001 (+0.11) is the "ID photo".
@@ -219,13 +219,15 @@ def test_decide_at_the_boundaries():
         faces.decide(0.4, threshold=0.6, review_upper=0.5)
 
 
-def test_fuse_uses_the_mean_descriptor():
-    template = np.zeros(128)
-    a, b = np.zeros(128), np.zeros(128)
-    a[0], b[0], b[1] = 0.6, 0.2, 0.3
+def test_fuse_uses_the_mean_of_unit_length_descriptors():
+    template, a, b = np.zeros(128), np.zeros(128), np.zeros(128)
+    template[0] = 0.9  # lengths do not matter, directions do
+    a[0] = 0.5  # the template's direction
+    b[1] = 2.0  # at right angles to it
     distance, per_frame = faces.fuse(template, [a, b])
-    assert distance == pytest.approx(math.hypot(0.4, 0.15))
-    assert per_frame == pytest.approx([0.6, math.hypot(0.2, 0.3)])
+    # mean of (1, 0) and (0, 1) made unit: (0.707, 0.707), at 45 degrees to the template
+    assert distance == pytest.approx(2 * math.sin(math.radians(22.5)))
+    assert per_frame == pytest.approx([0.0, math.sqrt(2)])
     with pytest.raises(ValueError):
         faces.fuse(np.zeros(127), [a])
 

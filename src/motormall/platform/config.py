@@ -44,8 +44,8 @@ class Settings(BaseSettings):
     # vision (figures behind the defaults: docs/model-card.md)
     model_dir: Path | None = None  # built ONNX backbones; empty: var_dir/models
     vision_threads: int = 0  # onnxruntime threads per model; 0: one per core
-    face_match_threshold: float = 0.433  # multi-frame distance at or below: same person
-    face_review_upper: float = 0.50  # between the threshold and this: a person decides
+    face_match_threshold: float = 0.303  # multi-frame distance at or below: same person
+    face_review_upper: float = 0.34  # between the threshold and this: a person decides
     face_processes: int = 2  # worker processes that describe a check's frames side by side
 
     @property
