@@ -302,3 +302,18 @@ def test_frames_described_in_worker_processes_give_the_same_check(template):
     with pytest.raises(Invalid) as caught:
         faces.describe_frames([frames[0], blank, frames[2]], processes=2)
     assert caught.value.code == "no_face" and "frame 2" in caught.value.detail
+
+
+def test_the_68_point_model_is_never_loaded():
+    # its training data (iBUG 300-W) is licensed for non-commercial use only
+    import inspect
+
+    import face_recognition_models
+
+    source = inspect.getsource(faces)
+    assert "pose_predictor_model_location()" not in source
+    assert "pose_predictor_five_point_model_location()" in source
+    found = faces.find_faces(photo(FRONTAL))
+    assert found[0].landmarks.shape == (5, 2)
+    sixty_eight = face_recognition_models.pose_predictor_model_location()
+    assert sixty_eight not in {str(v) for v in vars(faces.models()).values()}
