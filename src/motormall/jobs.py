@@ -4,3 +4,4 @@ from motormall.leads import jobs as lead_jobs  # noqa: F401
 from motormall.orders import jobs as order_jobs  # noqa: F401
 from motormall.payments import jobs as payment_jobs  # noqa: F401
 from motormall.platform import maintenance  # noqa: F401
+from motormall.vision import jobs as vision_jobs  # noqa: F401

@@ -5,7 +5,8 @@ import pytest
 from sqlalchemy import func, select
 
 from motormall.platform.audit import AuditEntry
-from motormall.vision.models import VisionPhoto
+from motormall.vision import service
+from motormall.vision.models import PhotoKind, VisionPhoto
 from tests.catalog.test_api import problem
 from tests.factories import network, stock, token
 from tests.vision.photos import car_bytes, face
@@ -52,7 +53,7 @@ def test_fresh_install_answers_with_the_body_type_and_says_so(client, net):
     assert body["vehicles"] and {v["trim"]["body_type"] for v in body["vehicles"]} <= likely
 
 
-def test_references_teach_the_models_and_stock_comes_nearest_first(client, net, admin):
+def test_references_teach_the_models_and_stock_comes_nearest_first(client, net, admin, db):
     ix3, mondeo = net["models"]
     assert enrol(client, admin, ix3, JEEP, [1, 2, 3]).json() == {
         "model_id": ix3,
@@ -60,6 +61,10 @@ def test_references_teach_the_models_and_stock_comes_nearest_first(client, net, 
         "added": 3,
     }
     assert enrol(client, admin, mondeo, FORD_GT, [1, 2, 3]).status_code == 201
+    # the head was trained by the job sent after the upload, before any buyer searches
+    with db.reading() as s:
+        assert service._head_cache.key == service._key(s, PhotoKind.reference)
+    assert service._head_cache.value.labels == sorted([ix3, mondeo], key=str)
 
     r = search(client, car_bytes(JEEP, 9), near=SHANGHAI)
     assert r.status_code == 200, r.text

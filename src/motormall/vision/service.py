@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from motormall.catalog import search
 from motormall.catalog.models import CarModel, Vehicle
-from motormall.platform import audit
+from motormall.platform import audit, jobs
 from motormall.platform.config import Settings
 from motormall.platform.errors import Invalid, NotFound
 from motormall.vision import cars, intake
@@ -198,6 +198,7 @@ def set_references(
             )
         )
     session.flush()
+    _train_after_commit(session)
     total = reference_count(session, model_id)
     audit.record(
         session,
@@ -208,6 +209,12 @@ def set_references(
         detail={"photos": len(rows), "total": total},
     )
     return {"model_id": model_id, "added": len(rows), "references": total}
+
+
+def _train_after_commit(session: Session) -> None:
+    from motormall.vision.jobs import train_head
+
+    jobs.after_commit(session, train_head)
 
 
 def models_by_folder_name(session: Session) -> dict[str, int]:
@@ -244,6 +251,7 @@ def clear_references(session: Session, model_id: int, *, actor_id: str | None) -
             VisionPhoto.model_id == model_id, VisionPhoto.kind == PhotoKind.reference
         )
     ).rowcount
+    _train_after_commit(session)
     audit.record(
         session,
         actor_id=actor_id,
