@@ -1,7 +1,10 @@
 """Photo search through HTTP on both databases: references teach it the carmaker's models,
 listing photos find the very car, and a fresh install falls back to the body type."""
 
+import io
+
 import pytest
+from PIL import Image
 from sqlalchemy import func, select
 
 from motormall.platform.audit import AuditEntry
@@ -144,7 +147,12 @@ def test_bad_photos_get_clear_codes(client, net):
 def test_a_listing_photo_finds_that_very_car_without_retraining(client, net, admin, db):
     manager = token(client, net["users"]["manager"])
     vin = net["ix3_vins"][1]
-    photo = car_bytes(JEEP, 12)
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneCo"  # camera maker: metadata a listing must not publish
+    buf = io.BytesIO()
+    Image.open(io.BytesIO(car_bytes(JEEP, 12))).save(buf, "JPEG", exif=exif)
+    photo = buf.getvalue()
+    assert Image.open(io.BytesIO(photo)).getexif()
     r = client.post(
         f"/api/v1/dealers/SH-1/vehicles/{vin}/photos",
         files={"photo": ("listing.jpg", photo, "image/jpeg")},
@@ -152,6 +160,13 @@ def test_a_listing_photo_finds_that_very_car_without_retraining(client, net, adm
     )
     assert r.status_code == 201, r.text
     assert r.json()["vin"] == vin
+    # the photo shows on the listing, re-encoded without the original's metadata
+    photos = client.get(f"/api/v1/vehicles/{vin}").json()["photos"]
+    assert len(photos) == 2 and photos[0].startswith("/media/photos/")
+    served = client.get(photos[0])
+    assert served.status_code == 200 and served.headers["content-type"] == "image/jpeg"
+    assert not Image.open(io.BytesIO(served.content)).getexif()
+    assert client.get("/media/photos/..%2Fsecret_key").status_code == 404
     body = search(client, photo, near=SHANGHAI).json()
     assert body["basis"] == "listing_photos"
     assert body["vehicles"][0]["vin"] == vin
@@ -166,6 +181,13 @@ def test_a_listing_photo_finds_that_very_car_without_retraining(client, net, adm
     )
     assert r.status_code == 201, r.text
     assert search(client, second).json()["vehicles"][0]["vin"] == other
+    again = client.post(
+        f"/api/v1/dealers/SH-1/vehicles/{vin}/photos",
+        files={"photo": ("same.jpg", photo, "image/jpeg")},
+        headers=manager,
+    )
+    assert again.status_code == 201
+    assert len(client.get(f"/api/v1/vehicles/{vin}").json()["photos"]) == 2  # kept once
     assert search(client, photo).json()["vehicles"][0]["vin"] == vin
     with db.reading() as s:
         actions = list(s.scalars(select(AuditEntry.action)))

@@ -198,7 +198,7 @@ def vehicle_out(vehicle: Vehicle, distance_km: float | None = None) -> schemas.V
         status=vehicle.status,
         location=loc,
         distance_km=round(distance_km, 1) if distance_km is not None else None,
-        photos=[listing_photo_url(trim.id, vehicle.color)],
+        photos=[p.url for p in vehicle.photos] + [listing_photo_url(trim.id, vehicle.color)],
     )
 
 

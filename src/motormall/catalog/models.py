@@ -182,3 +182,21 @@ class Vehicle(Base):
     trim: Mapped[Trim] = relationship(lazy="joined")
     dealer: Mapped[Dealer] = relationship(lazy="joined")
     tower: Mapped[Tower | None] = relationship(lazy="joined")
+    # the dealer's own photos, first uploaded first; one query per page of vehicles
+    photos: Mapped[list[VehiclePhoto]] = relationship(lazy="selectin", order_by="VehiclePhoto.id")
+
+
+class VehiclePhoto(Base):
+    """A dealer's photo of one car in stock, stored under the media folder."""
+
+    __tablename__ = "vehicle_photos"
+    __table_args__ = (Index("uq_vehicle_photos_vehicle_file", "vehicle_id", "file", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    vehicle_id: Mapped[int] = mapped_column(ForeignKey("vehicles.id"))
+    file: Mapped[str] = mapped_column(String(80))  # name under media/photos/
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def url(self) -> str:
+        return f"/media/photos/{self.file}"

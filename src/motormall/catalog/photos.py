@@ -1,5 +1,6 @@
-"""Generated listing photos: one per trim and colour, drawn on first request and kept under
-`var/media` (the product ships no photographs)."""
+"""Listing photos: dealers' own photos of a car in stock, and generated ones (one per trim
+and colour, drawn on first request) for every car; all kept under `var/media` (the product
+ships no photographs)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,27 @@ COLOURS = {
     "yellow": (230, 190, 40),
     "brown": (100, 70, 50),
 }
+
+
+PHOTO_FILE = re.compile(r"^[0-9a-f]{32}\.jpg$")
+
+
+def add_vehicle_photo(session, media_dir: Path, vehicle, image: Image.Image, digest: str):
+    """Keep a dealer's photo of `vehicle` (an upright RGB image), re-encoded as JPEG, so no
+    metadata of the original (camera, place) is published; the same photo twice is kept once."""
+    from motormall.catalog.models import VehiclePhoto
+
+    name = f"{digest[:32]}.jpg"
+    path = media_dir / "photos" / name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        image.save(tmp, "JPEG", quality=88)
+        tmp.replace(path)
+    if not any(p.file == name for p in vehicle.photos):
+        vehicle.photos.append(VehiclePhoto(file=name))
+        session.flush()
+    return name
 
 
 def slug(colour: str) -> str:

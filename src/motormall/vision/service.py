@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from motormall.catalog import search
 from motormall.catalog.models import CarModel, Vehicle
+from motormall.catalog.photos import add_vehicle_photo
 from motormall.platform import audit, jobs
 from motormall.platform.config import Settings
 from motormall.platform.errors import Invalid, NotFound
@@ -266,9 +267,11 @@ def clear_references(session: Session, model_id: int, *, actor_id: str | None) -
 def add_listing_photo(
     session: Session, settings: Settings, vehicle: Vehicle, data: bytes, *, actor_id: str | None
 ) -> dict:
-    """A dealer's photo of one car in stock: searchable at once, no retraining."""
+    """A dealer's photo of one car in stock: shown on its listing, and searchable at once
+    (no retraining)."""
     photo = _car_photo(settings, data, "photo")
     digest = hashlib.sha256(data).hexdigest()
+    add_vehicle_photo(session, settings.media_dir, vehicle, photo.image, digest)
     existing = session.scalar(
         select(VisionPhoto).where(
             VisionPhoto.model_id == vehicle.model_id,

@@ -23,8 +23,8 @@ from motormall.catalog.models import (
     Vehicle,
     VehicleStatus,
 )
+from motormall.catalog.photos import PHOTO_FILE, slug
 from motormall.catalog.photos import render as render_photo
-from motormall.catalog.photos import slug
 from motormall.customers.api import client_address, login, register
 from motormall.customers.schemas import RegisterIn
 from motormall.orders import service as order_service
@@ -189,6 +189,16 @@ def listing_photo(trim_id: int, colour: str, session: ReadSession, settings: App
         )
     return FileResponse(
         path, media_type="image/png", headers={"Cache-Control": "public, max-age=86400"}
+    )
+
+
+@router.get("/media/photos/{name}")
+def dealer_photo(name: str, settings: AppSettings):
+    path = settings.media_dir / "photos" / name
+    if not PHOTO_FILE.match(name) or not path.exists():
+        return Response(status_code=404)
+    return FileResponse(
+        path, media_type="image/jpeg", headers={"Cache-Control": "public, max-age=86400"}
     )
 
 
