@@ -10,7 +10,7 @@ from sqlalchemy import select
 from motormall.catalog import inventory, schemas, search, service
 from motormall.catalog.models import Brand, CarModel, Dealer, Powertrain, Tower, Trim, Vehicle
 from motormall.catalog.models import VehicleStatus as Status
-from motormall.catalog.photos import listing_photo_url
+from motormall.catalog.photos import dealer_photo_url, listing_photo_url
 from motormall.catalog.vin import normalise_vin
 from motormall.platform import pages
 from motormall.platform.auth import Principal, Role
@@ -161,7 +161,11 @@ async def import_inventory(
     )
 
 
-def vehicle_out(vehicle: Vehicle, distance_km: float | None = None) -> schemas.VehicleOut:
+def vehicle_out(
+    vehicle: Vehicle, distance_km: float | None = None, *, all_photos: bool = False
+) -> schemas.VehicleOut:
+    """`all_photos`: every dealer photo (one more query); otherwise the cover only, as lists
+    show it."""
     trim, model = vehicle.trim, vehicle.trim.model
     if vehicle.tower is not None:
         loc = schemas.Location(
@@ -198,8 +202,15 @@ def vehicle_out(vehicle: Vehicle, distance_km: float | None = None) -> schemas.V
         status=vehicle.status,
         location=loc,
         distance_km=round(distance_km, 1) if distance_km is not None else None,
-        photos=[p.url for p in vehicle.photos] + [listing_photo_url(trim.id, vehicle.color)],
+        photos=[dealer_photo_url(f) for f in _dealer_photos(vehicle, all_photos)]
+        + [listing_photo_url(trim.id, vehicle.color)],
     )
+
+
+def _dealer_photos(vehicle: Vehicle, every: bool) -> list[str]:
+    if every:
+        return [p.file for p in vehicle.photos]
+    return [vehicle.cover_photo] if vehicle.cover_photo else []
 
 
 def stock_query(
@@ -303,7 +314,7 @@ def get_vehicle(
         lat, lon = parse_near(near)
         site = vehicle.tower or vehicle.dealer
         distance = haversine_km(lat, lon, site.lat, site.lon)
-    return vehicle_out(vehicle, distance)
+    return vehicle_out(vehicle, distance, all_photos=True)
 
 
 def find_vehicle(session, vin: str, principal: Principal | None) -> Vehicle:

@@ -182,8 +182,9 @@ class Vehicle(Base):
     trim: Mapped[Trim] = relationship(lazy="joined")
     dealer: Mapped[Dealer] = relationship(lazy="joined")
     tower: Mapped[Tower | None] = relationship(lazy="joined")
-    # the dealer's own photos, first uploaded first; one query per page of vehicles
-    photos: Mapped[list[VehiclePhoto]] = relationship(lazy="selectin", order_by="VehiclePhoto.id")
+    # the dealer's first photo, kept on the row so lists of vehicles need no extra query
+    cover_photo: Mapped[str | None] = mapped_column(String(80))
+    photos: Mapped[list[VehiclePhoto]] = relationship(order_by="VehiclePhoto.id")
 
 
 class VehiclePhoto(Base):
@@ -196,7 +197,3 @@ class VehiclePhoto(Base):
     vehicle_id: Mapped[int] = mapped_column(ForeignKey("vehicles.id"))
     file: Mapped[str] = mapped_column(String(80))  # name under media/photos/
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    @property
-    def url(self) -> str:
-        return f"/media/photos/{self.file}"

@@ -51,8 +51,13 @@ def add_vehicle_photo(session, media_dir: Path, vehicle, image: Image.Image, dig
         tmp.replace(path)
     if not any(p.file == name for p in vehicle.photos):
         vehicle.photos.append(VehiclePhoto(file=name))
+        vehicle.cover_photo = vehicle.cover_photo or name
         session.flush()
     return name
+
+
+def dealer_photo_url(name: str) -> str:
+    return f"/media/photos/{name}"
 
 
 def slug(colour: str) -> str:
