@@ -20,18 +20,13 @@ import os
 import time
 from pathlib import Path
 
-import numpy as np
 from support import say
 
 from motormall.platform.config import Settings
 from motormall.vision import faces, intake
+from motormall.vision.evaluate import summary_ms
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def ms(samples) -> dict:
-    a = np.array(samples) * 1000
-    return {"median": round(float(np.median(a)), 1), "p95": round(float(np.percentile(a, 95)), 1)}
 
 
 def main() -> None:
@@ -58,7 +53,7 @@ def main() -> None:
             people.append((faces.enrol(single[0]), single[1:4]))
     say(f"{len(people)} people enrolled")
     t0 = time.perf_counter()
-    faces._pool(args.processes).submit(faces._ready).result()
+    faces.start_workers(args.processes)
     result["pool_start_ms"] = round((time.perf_counter() - t0) * 1000, 1)
     times: dict[int, list[float]] = {1: [], args.processes: []}
     for r in range(args.rounds):
@@ -69,8 +64,8 @@ def main() -> None:
                 times[n].append(time.perf_counter() - t0)
         say(f"round {r + 1}/{args.rounds}")
     result["checks"] = len(times[1])
-    result["check_ms_one_process"] = ms(times[1])
-    result[f"check_ms_{args.processes}_processes"] = ms(times[args.processes])
+    result["check_ms_one_process"] = summary_ms(times[1])
+    result[f"check_ms_{args.processes}_processes"] = summary_ms(times[args.processes])
     print(json.dumps(result, indent=None if args.json else 2))
 
 

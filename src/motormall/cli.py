@@ -285,7 +285,11 @@ def vision_eval(
         raise typer.Exit(2)
     try:
         result = evaluate.run(
-            get_settings(), cars=cars, faces=faces, references=references, progress=_say
+            get_settings(),
+            car_folder=cars,
+            face_folder=faces,
+            references=references,
+            progress=_say,
         )
     except ValueError as exc:  # folders that do not fit the protocol
         _say(f"error: {exc}")

@@ -12,6 +12,7 @@ from PIL import Image, ImageOps
 
 from motormall.platform.errors import Invalid
 from motormall.vision import faces
+from motormall.vision.evaluate import evaluate_faces
 from tests.vision.photos import CARS, FACES
 
 THRESHOLD, REVIEW_UPPER = 0.303, 0.34
@@ -272,7 +273,7 @@ def test_evaluate_on_a_small_folder(tmp_path, monkeypatch):
         for name in ("002", "004", "005", "007"):
             shutil.copy(FACES / person / f"{name}.jpg", tmp_path / person / f"{name}.jpg")
     lines = []
-    result = faces.evaluate(tmp_path, threshold=THRESHOLD, progress=lines.append)
+    result = evaluate_faces(tmp_path, threshold=THRESHOLD, progress=lines.append)
     assert result["pairs"] == 28 and result["pairs_same"] == 12
     assert result["multi_frame"]["trials_same"] == 8  # per ID photo: the 3 others
     assert result["multi_frame"]["trials_different"] == 32  # 4 photos x 4 groups x 2

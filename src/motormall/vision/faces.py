@@ -31,8 +31,9 @@ Matching
     made unit length; the fused distance is the Euclidean distance from the template to the
     MEAN of the frames' descriptors (made unit length again); `decide` maps it to match
     (<= threshold), review (<= review_upper) or mismatch.
-    Variants measured on the evaluation data (24 people x 8 photos, protocol in `evaluate`),
-    FRR at the threshold giving FAR <= 0.1 % over 247,296 impostor trials of 3 frames:
+    Variants measured on the evaluation data (24 people x 8 photos, protocol in
+    `evaluate.evaluate_faces`), FRR at the threshold giving FAR <= 0.1 % over 247,296
+    impostor trials of 3 frames:
         unit-length descriptors, mean (threshold 0.3038)         FRR  6.3 %
         raw descriptors, mean (threshold 0.433)                  FRR  9.1 %
         raw, mean of the per-frame distances (0.490)             FRR 16.7 %
@@ -43,7 +44,8 @@ Matching
     1.5 % of genuine trials are outright mismatches.
     The threshold (`Settings.face_match_threshold`) was read off this same data, as was the
     band; 24 people is a small gallery and its trials are correlated, so "0.1 %" is a rough
-    figure: re-run `evaluate` on the tower's own consented captures before trusting it.
+    figure: re-run `motormall vision eval` on the tower's own consented captures before
+    trusting it.
 
 Liveness (the challenge)
     Yaw proxy: offset of the nose base from the midpoint of the two eye centres, projected
@@ -79,22 +81,16 @@ Liveness (the challenge)
 from __future__ import annotations
 
 import atexit
-import itertools
-import math
-import os
 import secrets
 import threading
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
 from motormall.platform.errors import Invalid
-from motormall.vision import intake
 
 DETECT_SIDE = 320  # longest side of the copy the detector sees
 UPSAMPLE = 1
@@ -396,6 +392,11 @@ def _ready() -> bool:
     return models() is not None
 
 
+def start_workers(processes: int) -> None:
+    """Start the worker processes and load their models now rather than on the first check."""
+    _pool(processes).submit(_ready).result()
+
+
 def describe_frames(frames: Sequence[Image.Image], *, processes: int = 1) -> list[Face]:
     """Each frame's one face (no jitter), on `processes` cores; Invalid names the frame."""
     jobs = [(_array(frame), f"frame {i}") for i, frame in enumerate(frames, start=1)]
@@ -471,221 +472,3 @@ def verify(
         reason = result.liveness_reason or "not_turned"
         raise Invalid("liveness_failed", LIVENESS_REASONS[reason], reason=reason)
     return result
-
-
-# ---- evaluation --------------------------------------------------------------------------
-
-
-def _percentiles(samples: list[float]) -> dict[str, float]:
-    if not samples:
-        return {"median": math.nan, "p95": math.nan}
-    ms = np.asarray(samples) * 1000
-    return {"median": round(float(np.median(ms)), 1), "p95": round(float(np.percentile(ms, 95)), 1)}
-
-
-def _threshold_at_far(impostor: np.ndarray, far: float = 0.001) -> float:
-    """The largest observed impostor distance that keeps the false accept rate <= far."""
-    d = np.sort(impostor)
-    allowed = math.floor(far * len(d))
-    if allowed == 0:
-        return float(np.nextafter(d[0], -np.inf))
-    return float(d[allowed - 1])
-
-
-def _groups(members: list[int], size: int, limit: int, seed: int) -> np.ndarray:
-    combos = list(itertools.combinations(members, size))
-    if len(combos) > limit:
-        rng = np.random.default_rng(seed)
-        combos = [combos[i] for i in sorted(rng.choice(len(combos), limit, replace=False))]
-    return np.array(combos, dtype=np.int64).reshape(-1, size)
-
-
-def evaluate(
-    folder: Path,
-    *,
-    threshold: float,
-    review_upper: float = 0.34,
-    progress: Callable[[str], None] | None = None,
-    frames: int = 3,
-    max_groups: int = 200,
-) -> dict:
-    """Error rates and latencies on a folder with one sub-folder of photos per person.
-
-    Each photo goes through `intake.load` and is described twice (ID: 10 jitters, live:
-    none). Where a photo shows several faces the one nearest the centre is used (the
-    evaluation photos are centred on their subject); photos with no face are skipped.
-
-    Single frame: every unordered pair of photos (a, b), a before b in sorted order; the
-    template of a (10 jitters) against the plain descriptor of b. 24 people x 8 photos give
-    672 same-person and 17,664 different-person pairs.
-
-    Multi-frame (`frames` = 3): for every ID photo i of person A and every person B, the
-    live frames are each group of 3 of B's photos, i excluded (all groups, or `max_groups`
-    drawn at random); fused as in `check` (mean descriptor). 24 x 8 photos give
-    192 x 35 = 6,720 same-person and 192 x 23 x 56 = 247,296 different-person trials.
-    Real liveness frames come from one session, so they are far more alike than photos
-    taken years apart: these false reject figures are pessimistic. The frames are not in
-    a head-turn order, so liveness is not judged here.
-
-    FAR and FRR are fractions; FRR counts every same-person trial not matched outright
-    (review included); `review_rate` is the share of same-person trials sent to a person.
-    Latencies: detect = detection + landmarks, embed = one descriptor without jitter,
-    check = a whole `check` of 3 frames.
-    """
-    say = progress or (lambda _message: None)
-    photos: list[Path] = []
-    people: list[str] = []
-    for person in sorted(p for p in Path(folder).iterdir() if p.is_dir()):
-        for path in sorted(person.iterdir()):
-            if path.suffix.lower() in {".jpg", ".jpeg", ".png", ".webp"}:
-                photos.append(path)
-                people.append(person.name)
-
-    templates: list[np.ndarray] = []
-    lives: list[np.ndarray] = []
-    labels: list[str] = []
-    single_face: list[Path] = []
-    skipped: list[str] = []
-    detect_s: list[float] = []
-    embed_s: list[float] = []
-    enrol_s: list[float] = []
-    for n, (path, person) in enumerate(zip(photos, people, strict=True), start=1):
-        image = intake.load(path.read_bytes()).image
-        started = time.perf_counter()
-        found = find_faces(image)
-        detect_s.append(time.perf_counter() - started)
-        if not found:
-            skipped.append(f"{person}/{path.name}")
-            continue
-        if len(found) == 1:
-            single_face.append(path)
-        cx, cy = image.width / 2, image.height / 2
-        face = min(found, key=lambda d: math.hypot(d.centre[0] - cx, d.centre[1] - cy))
-        started = time.perf_counter()
-        lives.append(embed(image, face, jitters=LIVE_JITTERS))
-        embed_s.append(time.perf_counter() - started)
-        started = time.perf_counter()
-        templates.append(embed(image, face, jitters=ID_JITTERS))
-        enrol_s.append(time.perf_counter() - started)
-        labels.append(person)
-        if n % 16 == 0 or n == len(photos):
-            say(f"faces: described {n}/{len(photos)} photos")
-
-    T = _unit(np.asarray(templates, dtype=np.float64))  # as `fuse` compares them
-    L = _unit(np.asarray(lives, dtype=np.float64))
-    lab = np.asarray(labels)
-
-    # single frame
-    rows, cols = np.triu_indices(len(lab), 1)
-    pair_d = np.linalg.norm(T[rows] - L[cols], axis=1)
-    pair_same = lab[rows] == lab[cols]
-    genuine, impostor = pair_d[pair_same], pair_d[~pair_same]
-    single_t = _threshold_at_far(impostor)
-
-    # multi-frame
-    names = sorted(set(labels))
-    members = {name: [int(i) for i in np.flatnonzero(lab == name)] for name in names}
-    same_d: list[np.ndarray] = []
-    diff_d: list[np.ndarray] = []
-    for k, name in enumerate(names):
-        groups = _groups(members[name], frames, max_groups, seed=k)
-        if not len(groups):
-            continue
-        means = _unit(L[groups].mean(axis=1))  # (groups, 128)
-        to_all = np.linalg.norm(T[:, None, :] - means[None, :, :], axis=2)  # (photos, groups)
-        others = lab != name
-        diff_d.append(to_all[others].ravel())
-        for i in members[name]:
-            keep = ~(groups == i).any(axis=1)
-            same_d.append(to_all[i, keep])
-    multi_same = np.concatenate(same_d) if same_d else np.zeros(0)
-    multi_diff = np.concatenate(diff_d) if diff_d else np.zeros(0)
-    multi_t = _threshold_at_far(multi_diff) if len(multi_diff) else math.nan
-
-    def rate(mask: np.ndarray) -> float:
-        return round(float(mask.mean()), 5) if len(mask) else math.nan
-
-    # latency of whole checks on photos with one face
-    say("faces: timing checks")
-    check_s: list[float] = []
-    pooled_s: list[float] = []
-    pooled = min(frames, os.cpu_count() or 1)
-    if pooled > 1:
-        started = time.perf_counter()
-        _pool(pooled).submit(_ready).result()  # the first check's extra cost, reported apart
-        pool_start_s = time.perf_counter() - started
-    by_person: dict[str, list[Path]] = {}
-    for path in single_face:
-        by_person.setdefault(path.parent.name, []).append(path)
-    for name, paths in sorted(by_person.items()):
-        if len(paths) < frames + 1:
-            continue
-        template = T[labels.index(name)]
-        images = [intake.load(p.read_bytes()).image for p in paths[1 : frames + 1]]
-        for processes, samples in ((1, check_s), (pooled, pooled_s)):
-            if processes == 1 and samples is pooled_s:
-                continue
-            started = time.perf_counter()
-            check(
-                template,
-                images,
-                "turn_left",
-                threshold=threshold,
-                review_upper=review_upper,
-                processes=processes,
-            )
-            samples.append(time.perf_counter() - started)
-
-    return {
-        "photos": len(photos),
-        "skipped_no_face": skipped,
-        "pairs": int(len(pair_d)),
-        "pairs_same": int(len(genuine)),
-        "pairs_different": int(len(impostor)),
-        "threshold": threshold,
-        "far": rate(impostor <= threshold),
-        "frr": rate(genuine > threshold),
-        "threshold_far_0_1pct": round(single_t, 4),
-        "frr_at_far_0_1pct": rate(genuine > single_t),
-        "multi_frame": {
-            "frames": frames,
-            "fusion": "mean of unit-length descriptors",
-            "trials_same": int(len(multi_same)),
-            "trials_different": int(len(multi_diff)),
-            "far": rate(multi_diff <= threshold),
-            "frr": rate(multi_same > threshold),
-            "review_upper": review_upper,
-            "review_rate": rate((multi_same > threshold) & (multi_same <= review_upper)),
-            "review_rate_different": rate((multi_diff > threshold) & (multi_diff <= review_upper)),
-            "mismatch_rate_same": rate(multi_same > review_upper),
-            "threshold_far_0_1pct": round(multi_t, 4),
-            "frr_at_far_0_1pct": rate(multi_same > multi_t),
-        },
-        "latency_ms": {
-            "face_detect": _percentiles(detect_s),
-            "face_embed": _percentiles(embed_s),
-            "face_enrol_embed": _percentiles(enrol_s),
-            "face_check": _percentiles(check_s),
-            "check_samples": len(check_s),
-            **(
-                {
-                    f"face_check_{pooled}_processes": _percentiles(pooled_s),
-                    "face_process_pool_start": round(pool_start_s * 1000, 1),
-                }
-                if pooled > 1
-                else {}
-            ),
-        },
-    }
-
-
-if __name__ == "__main__":  # python -m motormall.vision.faces FOLDER [THRESHOLD]
-    import json
-    import sys
-
-    result = evaluate(
-        Path(sys.argv[1]),
-        threshold=float(sys.argv[2]) if len(sys.argv) > 2 else 0.303,
-        progress=lambda message: print(message, file=sys.stderr),
-    )
-    print(json.dumps(result, indent=2))
