@@ -64,7 +64,16 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy import func, insert, select
-from support import analyze, pg_database, pg_server, running_server, say, server_version
+from support import (
+    CLK_TCK,
+    analyze,
+    pg_database,
+    pg_server,
+    proc_stats,
+    running_server,
+    say,
+    server_version,
+)
 
 from motormall.catalog.models import Brand, CarModel, Dealer, Trim, Vehicle, VehicleStatus
 from motormall.catalog.vin import normalise_vin, with_check_digit
@@ -83,7 +92,6 @@ WARMUP_LANES = 32
 REQUEST_TIMEOUT_S = 120
 DEFAULT_WORKERS = {"sqlite": 1, "postgresql": 4}
 PG_CONNECTIONS_PER_WORKER = 33  # the app's pool: db_pool_size 16 + overflow 16, and one spare
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 # ---------------------------------------------------------------------------------------
@@ -224,23 +232,6 @@ def build(url: str, backend: str, cars: int, buyers: int) -> dict:
 # ---------------------------------------------------------------------------------------
 
 
-def _proc_stats() -> list[tuple[int, int, int, float]]:
-    """(pid, parent pid, process group, CPU seconds) of every process we can read."""
-    out = []
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat") as f:
-                data = f.read()
-        except OSError:
-            continue
-        fields = data[data.rindex(")") + 2 :].split()
-        cpu = (int(fields[11]) + int(fields[12])) / CLK_TCK
-        out.append((int(entry.name), int(fields[1]), int(fields[2]), cpu))
-    return out
-
-
 def _machine_cpu() -> tuple[float, float]:
     """(busy, total) jiffies of all CPUs since boot."""
     with open("/proc/stat") as f:
@@ -253,14 +244,14 @@ def _machine_cpu() -> tuple[float, float]:
 def cpu_snapshot(server_pgid: int, postmaster: int | None) -> dict:
     """CPU seconds so far of this client, the server's processes and our PostgreSQL (its
     postmaster and the backends it forked), and the machine's busy/total jiffies."""
-    procs = _proc_stats()
+    procs = proc_stats()
     me = resource.getrusage(resource.RUSAGE_SELF)
     busy, total = _machine_cpu()
     return {
         "client": me.ru_utime + me.ru_stime,
-        "server": sum(cpu for _p, _pp, group, cpu in procs if group == server_pgid),
+        "server": sum(cpu for _p, _pp, group, _s, cpu in procs if group == server_pgid),
         "postgres": sum(
-            cpu for pid, ppid, _g, cpu in procs if postmaster and postmaster in (pid, ppid)
+            cpu for pid, ppid, _g, _s, cpu in procs if postmaster and postmaster in (pid, ppid)
         ),
         "busy": busy,
         "total": total,

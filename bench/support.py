@@ -114,8 +114,11 @@ def _stop(proc: subprocess.Popen) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
-def group_pids(pgid: int) -> list[int]:
-    """Live (not zombie) processes of process group `pgid`, from /proc."""
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def proc_stats() -> list[tuple[int, int, int, str, float]]:
+    """(pid, parent pid, process group, state, CPU seconds) of every process we can read."""
     out = []
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
@@ -125,11 +128,18 @@ def group_pids(pgid: int) -> list[int]:
                 data = f.read()
         except OSError:
             continue
-        # after "pid (comm) ": state, ppid, pgrp, ...
+        # after "pid (comm) ": state, ppid, pgrp, ... utime (12th), stime (13th)
         fields = data[data.rindex(")") + 2 :].split()
-        if fields[0] != "Z" and int(fields[2]) == pgid:
-            out.append(int(entry.name))
+        cpu = (int(fields[11]) + int(fields[12])) / CLK_TCK
+        out.append((int(entry.name), int(fields[1]), int(fields[2]), fields[0], cpu))
     return out
+
+
+def group_pids(pgid: int) -> list[int]:
+    """Live (not zombie) processes of process group `pgid`."""
+    return [
+        pid for pid, _ppid, group, state, _cpu in proc_stats() if group == pgid and state != "Z"
+    ]
 
 
 # ---------------------------------------------------------------------------------------
