@@ -13,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
+import motormall.handlers  # noqa: F401  every domain's event handlers and ports
 import motormall.jobs  # noqa: F401  the embedded consumer must know every task
 from motormall import __version__
 from motormall.catalog.api import router as catalog_router

@@ -1,5 +1,6 @@
 """Every domain's background tasks, imported so a worker knows them all."""
 
+import motormall.handlers  # noqa: F401  jobs publish events too
 from motormall.leads import jobs as lead_jobs  # noqa: F401
 from motormall.orders import jobs as order_jobs  # noqa: F401
 from motormall.payments import jobs as payment_jobs  # noqa: F401

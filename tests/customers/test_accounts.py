@@ -2,6 +2,9 @@
 
 import pytest
 
+from motormall.customers.events import CustomerRegistered
+from motormall.leads.events import LeadAssigned
+from motormall.orders.events import OrderReserved
 from motormall.platform import events
 from tests import factories as f
 from tests.catalog.test_api import problem
@@ -82,34 +85,87 @@ def test_unknown_email_and_wrong_password_look_the_same(client, db):
     assert a.json()["detail"] == b.json()["detail"]
 
 
-def test_timeline_is_scoped(client, db):
+def _dealings(db, buyer_id, net):
+    """A lead at SH-1, then an order at the competitor SH-2 (delivered by SH-2)."""
+    sh1, sh2 = net["dealers"]["SH-1"], net["dealers"]["SH-2"]
+    with db.transaction() as s:
+        events.publish(
+            s,
+            LeadAssigned(
+                entity_id="1",
+                customer_id=buyer_id,
+                dealer_ids=(sh1,),
+                dealer="SH-1",
+                reason="routed",
+            ),
+        )
+        events.publish(
+            s,
+            OrderReserved(
+                entity_id="o1",
+                customer_id=buyer_id,
+                dealer_ids=(sh2,),
+                vehicle_id=1,
+                vin="WBA00000000000001",
+                detail={"price": "300000.00"},
+            ),
+        )
+
+
+def _types(client, buyer_id, headers):
+    r = client.get(f"/api/v1/customers/{buyer_id}/timeline", headers=headers)
+    return [e["type"] for e in r.json()["items"]] if r.status_code == 200 else r.status_code
+
+
+def test_timeline_shows_each_dealer_only_its_own_dealings(client, db):
     net = f.network(db)
     buyer = f.token(client, net["users"]["customer"])
     buyer_id = client.get("/api/v1/me", headers=buyer).json()["id"]
-    with db.transaction() as s:
-        events.emit(
-            s,
-            "lead.created",
-            entity_type="lead",
-            entity_id="1",
-            customer_id=buyer_id,
-            dealer_id=net["dealers"]["SH-1"],
-        )
-        events.emit(
-            s,
-            "test_drive.booked",
-            entity_type="test_drive",
-            entity_id="2",
-            customer_id=buyer_id,
-            dealer_id=net["dealers"]["SH-1"],
-        )
+    _dealings(db, buyer_id, net)
     admin = f.token(client, net["users"]["admin"])
+    assert _types(client, buyer_id, admin) == ["order.reserved", "lead.assigned"]
     items = client.get(f"/api/v1/customers/{buyer_id}/timeline", headers=admin).json()["items"]
-    assert [e["type"] for e in items] == ["test_drive.booked", "lead.created"]
-    assert items[0]["dealer"] == "SH-1"
-    staff = f.token(client, net["users"]["staff"])  # SH-1: the customer dealt with them
-    assert client.get(f"/api/v1/customers/{buyer_id}/timeline", headers=staff).status_code == 200
+    assert [e["dealer"] for e in items] == ["SH-2", "SH-1"]
+    assert _types(client, buyer_id, buyer) == ["order.reserved", "lead.assigned"]
+    # SH-1 worked the lead: it sees the lead, never the competitor's order (VIN, price)
+    staff = f.token(client, net["users"]["staff"])
+    assert _types(client, buyer_id, staff) == ["lead.assigned"]
     other = f.token(client, net["users"]["other_manager"])
-    problem(client.get(f"/api/v1/customers/{buyer_id}/timeline", headers=other), 404, "not_found")
+    assert _types(client, buyer_id, other) == ["order.reserved"]
     page = client.get(f"/api/v1/customers/{buyer_id}/timeline?limit=1", headers=buyer).json()
     assert len(page["items"]) == 1 and page["next_cursor"]
+
+
+def test_a_dealer_the_customer_never_dealt_with_gets_404(client, db):
+    net = f.network(db)
+    buyer = f.token(client, net["users"]["customer"])
+    buyer_id = client.get("/api/v1/me", headers=buyer).json()["id"]
+    other = f.token(client, net["users"]["other_manager"])  # SH-2
+    problem(client.get(f"/api/v1/customers/{buyer_id}/timeline", headers=other), 404, "not_found")
+    with db.transaction() as s:  # an event that merely names SH-2 is no dealing with it
+        events.publish(
+            s, CustomerRegistered(entity_id=buyer_id, customer_id=buyer_id, city="Shanghai")
+        )
+    problem(client.get(f"/api/v1/customers/{buyer_id}/timeline", headers=other), 404, "not_found")
+
+
+def test_a_handler_that_fails_rolls_the_whole_transaction_back(db):
+    from sqlalchemy import func, select
+
+    from motormall.platform.events import DomainEvent
+
+    seen = []
+
+    @events.handles(CustomerRegistered)
+    def broken(session, event):
+        seen.append(event.entity_id)
+        raise RuntimeError("handler failed")
+
+    try:
+        with pytest.raises(RuntimeError), db.transaction() as s:
+            events.publish(s, CustomerRegistered(entity_id="x", customer_id=None))
+    finally:
+        events._handlers[CustomerRegistered].remove(broken)
+    assert seen == ["x"]
+    with db.reading() as s:
+        assert s.scalar(select(func.count()).select_from(DomainEvent)) == 0

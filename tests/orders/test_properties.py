@@ -12,6 +12,7 @@ from motormall.catalog.models import Vehicle
 from motormall.orders import service as orders
 from motormall.orders.models import Order
 from motormall.orders.rules import LIVE
+from motormall.payments import jobs as payment_jobs
 from motormall.payments import ledger
 from motormall.payments import service as payments
 from motormall.payments.models import IntentStatus, PaymentIntent, Purpose
@@ -82,7 +83,14 @@ def _latest(s, who, vin):
 def _pay(s, who, order, purpose, now, sent):
     amount = order.deposit if purpose == Purpose.deposit else order.price - order.deposit
     intent = payments.create_intent(
-        s, who, order, amount=amount, purpose=purpose, settings=CFG, now=now
+        s,
+        who,
+        payable="order",
+        payable_id=order.id,
+        amount=amount,
+        purpose=purpose,
+        settings=CFG,
+        now=now,
     )
     payment = sandbox.take_payment(s, intent_id=intent.id, amount=amount, currency=intent.currency)
     headers, body = sandbox.signed_notification(CFG, payment)
@@ -102,7 +110,14 @@ def _step(db, action, who, vin, staff, sent, clock):
             # a deposit started in time whose money lands after the hold lapsed
             amount = order.deposit
             intent = payments.create_intent(
-                s, who, order, amount=amount, purpose=Purpose.deposit, settings=CFG, now=now
+                s,
+                who,
+                payable="order",
+                payable_id=order.id,
+                amount=amount,
+                purpose=Purpose.deposit,
+                settings=CFG,
+                now=now,
             )
             clock[0] = now = now + dt.timedelta(minutes=20)
             orders.expire_due(s, now=now)
@@ -127,7 +142,8 @@ def _step(db, action, who, vin, staff, sent, clock):
             orders.return_car(s, who, order, odometer_km=50, now=now, settings=CFG)
         elif action == "reconcile":
             s.execute(update(PaymentIntent).values(created_at=now - dt.timedelta(minutes=3)))
-            payments.reconcile(s, settings=CFG, now=now)
+    if action == "reconcile":  # asks the provider outside any transaction, as the job does
+        payment_jobs.reconcile_pending(now=now)
 
 
 def _check(db):

@@ -7,7 +7,7 @@ from motormall.platform import jobs
 sent = []
 
 
-@jobs.huey.task()
+@jobs.task("tests.remember")
 def remember(value):
     sent.append(value)
 
@@ -15,13 +15,18 @@ def remember(value):
 def test_jobs_wait_for_commit_and_vanish_on_rollback(db):
     sent.clear()
     with db.transaction() as s:
-        jobs.after_commit(s, remember, "kept")
+        jobs.after_commit(s, "tests.remember", "kept")
         assert sent == []
     assert sent == ["kept"]
     with pytest.raises(RuntimeError), db.transaction() as s:
-        jobs.after_commit(s, remember, "dropped")
+        jobs.after_commit(s, "tests.remember", "dropped")
         raise RuntimeError
     assert sent == ["kept"]
+
+
+def test_a_job_name_nobody_declared_fails_at_once(db):
+    with pytest.raises(LookupError, match="no job named"), db.transaction() as s:
+        jobs.after_commit(s, "tests.no_such_job", 1)
 
 
 def test_housekeeping_purges_what_expired(db):

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 
 from motormall.catalog.models import Dealer, Tower
-from motormall.customers import schemas
+from motormall.customers import schemas, timeline
+from motormall.customers.events import CustomerRegistered
 from motormall.platform import audit, events
 from motormall.platform.auth import Role, User, authenticate, create_user, issue_token
 from motormall.platform.auth import revoke_token as _revoke
@@ -21,7 +22,7 @@ from motormall.platform.deps import (
     ReadSession,
     bearer_token,
 )
-from motormall.platform.errors import NotFound, Unauthenticated
+from motormall.platform.errors import Unauthenticated
 
 router = APIRouter(tags=["accounts"])
 
@@ -83,13 +84,8 @@ def register(session, data: schemas.RegisterIn) -> User:
     audit.record(
         session, actor_id=user.id, action="customer.register", entity_type="user", entity_id=user.id
     )
-    events.emit(
-        session,
-        "customer.registered",
-        entity_type="user",
-        entity_id=user.id,
-        customer_id=user.id,
-        payload={"city": data.city},
+    events.publish(
+        session, CustomerRegistered(entity_id=user.id, customer_id=user.id, city=data.city)
     )
     return user
 
@@ -137,9 +133,7 @@ def customer_timeline(
     OEM admins see anyone's; dealer staff only customers who have dealt with their dealer
     (a lead, test drive or order there); a customer sees their own. Anyone else: 404.
     """
-    if not events.may_see_timeline(session, who, customer_id):
-        raise NotFound("not_found", "No such customer.")
-    rows = events.timeline(session, customer_id, limit=limit + 1, before_id=cursor)
+    rows = timeline.read(session, who, customer_id, limit=limit + 1, before_id=cursor)
     dealer_codes = dict(
         session.execute(
             select(Dealer.id, Dealer.code).where(

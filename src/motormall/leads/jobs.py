@@ -6,7 +6,7 @@ from huey import crontab
 
 from motormall.leads import service, stats, webhooks
 from motormall.platform.db import get_database, utcnow
-from motormall.platform.jobs import huey
+from motormall.platform.jobs import huey, task
 
 
 def reroute_overdue_leads() -> int:
@@ -56,7 +56,7 @@ def webhook_sweep():
     return send_due_webhooks()
 
 
-@huey.task()
+@task("leads.send_webhook")
 def send_webhook(delivery_id: str) -> str:
     """Right after commit: one attempt; failures wait for the sweep's back-off."""
     return deliver(delivery_id)

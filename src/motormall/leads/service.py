@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from motormall.catalog.models import CarModel, Dealer, Vehicle, VehicleStatus, dealer_brands
 from motormall.catalog.vin import normalise_vin
 from motormall.leads import routing, sla, stats, webhooks
+from motormall.leads.events import LeadAssigned, LeadProgressed
 from motormall.leads.models import (
     DealerLeadStats,
     Lead,
@@ -304,20 +305,18 @@ def _assign(session, lead: Lead, decision: routing.Decision, *, reason, from_dea
             at=now,
         )
     )
-    events.emit(
+    events.publish(
         session,
-        "lead.assigned",
-        entity_type="lead",
-        entity_id=lead.id,
-        customer_id=lead.customer_id,
-        dealer_id=decision.dealer_id,
-        payload={
-            "dealer": decision.code,
-            "reason": reason,
-            "flags": decision.flags,
-            "sla_due_at": lead.sla_due_at.isoformat(),
-        },
-        at=now,
+        LeadAssigned(
+            entity_id=lead.id,
+            customer_id=lead.customer_id,
+            dealer_ids=(decision.dealer_id,),
+            at=now,
+            dealer=decision.code,
+            reason=reason,
+            flags=tuple(decision.flags),
+            sla_due_at=lead.sla_due_at.isoformat(),
+        ),
     )
     webhooks.enqueue(
         session, decision.dealer_id, "lead.assigned", lead_payload(lead, decision.code)
@@ -342,15 +341,16 @@ def _event(session, lead: Lead, type_: str, *, actor_id, now, note: str = "") ->
         lead_id=lead.id, dealer_id=lead.dealer_id, actor_id=actor_id, type=type_, note=note, at=now
     )
     session.add(event)
-    events.emit(
+    events.publish(
         session,
-        f"lead.{type_}",
-        entity_type="lead",
-        entity_id=lead.id,
-        customer_id=lead.customer_id,
-        dealer_id=lead.dealer_id,
-        payload={"note": note[:200]} if note else {},
-        at=now,
+        LeadProgressed(
+            entity_id=lead.id,
+            customer_id=lead.customer_id,
+            dealer_ids=(lead.dealer_id,),
+            at=now,
+            kind=type_,
+            note=note,
+        ),
     )
     return event
 

@@ -50,9 +50,7 @@ def enqueue(session: Session, dealer_id: int, event: str, payload: dict) -> None
     delivery = WebhookDelivery(dealer_id=dealer_id, event=event, payload=payload)
     session.add(delivery)
     session.flush()
-    from motormall.leads.jobs import send_webhook
-
-    jobs.after_commit(session, send_webhook, delivery.id)
+    jobs.after_commit(session, "leads.send_webhook", delivery.id)
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -131,6 +129,4 @@ def due(session: Session, *, now: dt.datetime, limit: int = 100) -> list[str]:
 def replay(session: Session, delivery: WebhookDelivery, *, now: dt.datetime) -> None:
     """Send a dead (or delivered) webhook again, from a fresh count of attempts."""
     delivery.status, delivery.attempts, delivery.next_attempt_at = "pending", 0, now
-    from motormall.leads.jobs import send_webhook
-
-    jobs.after_commit(session, send_webhook, delivery.id)
+    jobs.after_commit(session, "leads.send_webhook", delivery.id)

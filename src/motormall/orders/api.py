@@ -14,7 +14,8 @@ from motormall.orders import schemas, service
 from motormall.orders.models import Order
 from motormall.orders.rules import ENDED
 from motormall.payments import service as payments
-from motormall.payments.models import PaymentIntent, Purpose
+from motormall.payments.models import Purpose
+from motormall.payments.schemas import IntentOut, intent_out
 from motormall.platform import idempotency, pages
 from motormall.platform.auth import Principal, Role
 from motormall.platform.db import Database, utcnow
@@ -79,19 +80,6 @@ def order_out(session, order: Order) -> schemas.OrderOut:
             )
             for i in intents
         ],
-    )
-
-
-def intent_out(intent: PaymentIntent) -> schemas.IntentOut:
-    return schemas.IntentOut(
-        id=intent.id,
-        order_id=intent.order_id,
-        provider=intent.provider,
-        purpose=intent.purpose,
-        amount=MoneyOut.of(intent.amount, intent.currency),
-        status=intent.status,
-        pay_url=intent.pay_url,
-        created_at=intent.created_at.isoformat(),
     )
 
 
@@ -238,7 +226,7 @@ def instalments(order_id: str, session: ReadSession, who: CurrentPrincipal):
     return {"items": [], "next_cursor": None}
 
 
-@router.post("/orders/{order_id}/payments", status_code=201, response_model=schemas.IntentOut)
+@router.post("/orders/{order_id}/payments", status_code=201, response_model=IntentOut)
 def pay(
     order_id: str,
     body: schemas.PaymentIn,
@@ -258,7 +246,8 @@ def pay(
         intent = payments.create_intent(
             session,
             who,
-            order,
+            payable="order",
+            payable_id=order.id,
             amount=money.amount,
             purpose=Purpose(body.purpose),
             settings=settings,

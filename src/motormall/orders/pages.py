@@ -97,7 +97,8 @@ def checkout_submit(
         intent = payments.create_intent(
             session,
             who,
-            order,
+            payable="order",
+            payable_id=order.id,
             amount=order.deposit,
             purpose=Purpose.deposit,
             settings=settings,
@@ -186,7 +187,8 @@ def order_pay(
         intent = payments.create_intent(
             session,
             who,
-            order,
+            payable="order",
+            payable_id=order.id,
             amount=amount,
             purpose=Purpose(purpose),
             settings=settings,

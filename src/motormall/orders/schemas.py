@@ -84,14 +84,3 @@ class PaymentIn(BaseModel):
     @property
     def money(self) -> MoneyIn:
         return self.amount if isinstance(self.amount, MoneyIn) else MoneyIn(amount=self.amount)
-
-
-class IntentOut(BaseModel):
-    id: str
-    order_id: str
-    provider: str
-    purpose: str
-    amount: MoneyOut
-    status: str
-    pay_url: str
-    created_at: str

@@ -12,16 +12,19 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from motormall.catalog import stock
 from motormall.catalog.models import Dealer, Tower, Vehicle, VehicleStatus
 from motormall.catalog.vin import normalise_vin
 from motormall.leads import service as leads
+from motormall.orders import events as order_events
 from motormall.orders import rules
 from motormall.orders.models import Order
 from motormall.orders.rules import LIVE, OrderStatus
+from motormall.payments import service as payments
 from motormall.platform import audit, events
 from motormall.platform.auth import Principal, Role
 from motormall.platform.config import Settings
@@ -64,12 +67,7 @@ def reserve(
 
     if vehicle.status == VehicleStatus.reserved:
         _expire_lapsed_hold(session, vehicle.id, now=now)
-    won = session.execute(
-        update(Vehicle)
-        .where(Vehicle.id == vehicle.id, Vehicle.status == VehicleStatus.available.value)
-        .values(status=VehicleStatus.reserved.value, updated_at=now)
-    ).rowcount
-    if won != 1:
+    if not stock.claim(session, vehicle.id, now=now):
         raise unavailable(vin)
 
     deposit = min(parse_amount(settings.deposit_amount), vehicle.price)
@@ -112,7 +110,7 @@ def reserve(
     _record(
         session,
         order,
-        "order.reserved",
+        OrderStatus.reserved,
         actor_id=who.user_id,
         now=now,
         detail={
@@ -199,15 +197,16 @@ def _expire_lapsed_hold(session: Session, vehicle_id: int, *, now: dt.datetime) 
 def expire(session: Session, order: Order, *, now: dt.datetime) -> None:
     _move(session, order, "expire", actor_id=None, now=now)
     order.expires_at = None
-    _set_vehicle(session, order.vehicle_id, VehicleStatus.available, now=now)
+    stock.release(session, order.vehicle_id, now=now)
 
 
 def expire_due(session: Session, *, now: dt.datetime, limit: int = 500) -> int:
     """Release every hold whose time is up (the scheduled sweep)."""
+    # locked in primary-key order, like every batch (docs/architecture.md)
     stmt = (
         select(Order)
         .where(Order.status == OrderStatus.reserved.value, Order.expires_at <= now)
-        .order_by(Order.expires_at)
+        .order_by(Order.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
@@ -215,12 +214,6 @@ def expire_due(session: Session, *, now: dt.datetime, limit: int = 500) -> int:
     for order in due:
         expire(session, order, now=now)
     return len(due)
-
-
-def _set_vehicle(session: Session, vehicle_id: int, status: VehicleStatus, *, now) -> None:
-    session.execute(
-        update(Vehicle).where(Vehicle.id == vehicle_id).values(status=status.value, updated_at=now)
-    )
 
 
 def _move(
@@ -238,31 +231,38 @@ def _move(
     _record(
         session,
         order,
-        f"order.{order.status}",
+        OrderStatus(order.status),
         actor_id=actor_id,
         now=now,
         detail={"from": before, "action": action, **(detail or {})},
     )
 
 
-def _record(session: Session, order: Order, what: str, *, actor_id, now, detail) -> None:
+def _record(session: Session, order: Order, status: OrderStatus, *, actor_id, now, detail) -> None:
+    event = order_events.BY_STATUS[status](
+        entity_id=order.id,
+        customer_id=order.customer_id,
+        dealer_ids=dealers_of(order),
+        at=now,
+        vehicle_id=order.vehicle_id,
+        vin=order.vin,
+        detail=detail,
+    )
     audit.record(
         session,
         actor_id=actor_id,
-        action=what,
+        action=event.type,
         entity_type="order",
         entity_id=order.id,
         detail=detail,
     )
-    events.emit(
-        session,
-        what,
-        entity_type="order",
-        entity_id=order.id,
-        customer_id=order.customer_id,
-        dealer_id=order.credited_dealer_id,
-        payload=detail,
-        at=now,
+    events.publish(session, event)
+
+
+def dealers_of(order: Order) -> tuple[int, ...]:
+    """The dealers an order concerns: credited first, then the delivering one."""
+    return tuple(
+        d for d in dict.fromkeys((order.credited_dealer_id, order.delivery_dealer_id)) if d
     )
 
 
@@ -320,16 +320,10 @@ def deposit_received(session: Session, order: Order, *, now: dt.datetime) -> str
         _move(session, order, "pay_deposit", actor_id=None, now=now)
         order.expires_at = None
         return "applied"
-    if status == OrderStatus.expired:
-        # the deposit came after the hold lapsed: keep the sale if the car is still free
-        won = session.execute(
-            update(Vehicle)
-            .where(Vehicle.id == order.vehicle_id, Vehicle.status == VehicleStatus.available.value)
-            .values(status=VehicleStatus.reserved.value, updated_at=now)
-        ).rowcount
-        if won == 1:
-            _move(session, order, "revive", actor_id=None, now=now)
-            return "revived"
+    # the deposit came after the hold lapsed: keep the sale if the car is still free
+    if status == OrderStatus.expired and stock.claim(session, order.vehicle_id, now=now):
+        _move(session, order, "revive", actor_id=None, now=now)
+        return "revived"
     return "refund"
 
 
@@ -376,8 +370,6 @@ def hand_over(
     settings: Settings,
 ) -> Order:
     """The buyer drives away: the car is sold and the sale recognised in the ledger."""
-    from motormall.payments import service as payments
-
     _check_handler(who, order)
     if order.status in (OrderStatus.paid, OrderStatus.contracted):
         _move(session, order, "prepare", actor_id=who.user_id, now=now)
@@ -391,12 +383,18 @@ def hand_over(
     )
     order.handed_over_at = now
     order.odometer_at_handover = odometer_km
-    _set_vehicle(session, order.vehicle_id, VehicleStatus.sold, now=now)
-    # a car driven out of a tower frees its bay
-    session.execute(
-        update(Vehicle).where(Vehicle.id == order.vehicle_id).values(tower_id=None, bay=None)
+    if not stock.sell(session, order.vehicle_id, now=now):
+        raise unavailable(order.vin)  # the car is not held for this order any more
+    payments.recognise_sale(
+        session,
+        order_id=order.id,
+        price=order.price,
+        currency=order.currency,
+        credited_dealer_code=session.scalar(
+            select(Dealer.code).where(Dealer.id == order.credited_dealer_id)
+        ),
+        settings=settings,
     )
-    payments.recognise_sale(session, order, settings=settings)
 
     return order
 
@@ -411,8 +409,6 @@ def cancel(
     reason: str = "cancelled",
 ) -> Order:
     """End a live order before handover; every payment taken goes back to the buyer."""
-    from motormall.payments import service as payments
-
     may_cancel = (
         who.is_admin
         or who.user_id == order.customer_id
@@ -432,8 +428,8 @@ def cancel(
     _move(session, order, "cancel", actor_id=who.user_id, now=now, detail={"reason": reason})
     order.expires_at = None
     order.ended_reason = reason
-    _set_vehicle(session, order.vehicle_id, VehicleStatus.available, now=now)
-    payments.refund_order(session, order, reason="order_cancelled", settings=settings, now=now)
+    stock.release(session, order.vehicle_id, now=now)
+    payments.refund_order(session, order.id, reason="order_cancelled", now=now)
     return order
 
 
@@ -447,8 +443,6 @@ def return_car(
     settings: Settings,
 ) -> Order:
     """The buyer brings the car back within the return window; all money goes back."""
-    from motormall.payments import service as payments
-
     if order.status != OrderStatus.handed_over:
         rules.next_status(order.status, "return")  # raises the 409 with what is allowed
     rules.check_return(
@@ -464,9 +458,9 @@ def return_car(
     )
     order.ended_reason = "returned"
     # back to the dealer, but no longer new: the dealer decides how to list it again
-    _set_vehicle(session, order.vehicle_id, VehicleStatus.withdrawn, now=now)
-    payments.reverse_sale(session, order)
-    payments.refund_order(session, order, reason="car_returned", settings=settings, now=now)
+    stock.take_back(session, order.vehicle_id, now=now)
+    payments.reverse_sale(session, order.id)
+    payments.refund_order(session, order.id, reason="car_returned", now=now)
     return order
 
 

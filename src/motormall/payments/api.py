@@ -6,9 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Request, Response
 
-from motormall.orders.api import intent_out
-from motormall.orders.schemas import IntentOut
 from motormall.payments import ledger, service
+from motormall.payments.schemas import IntentOut, intent_out
 from motormall.platform.auth import Principal, Role
 from motormall.platform.db import utcnow
 from motormall.platform.deps import AppSettings, CurrentPrincipal, DbSession, ReadSession, require

@@ -1,24 +1,56 @@
-"""Scheduled payment work: reconciliation, and the sandbox provider's deliveries."""
+"""Payment work after commit and on a schedule: refunds, reconciliation, and the sandbox
+provider's deliveries. Every call to a provider happens here, outside any transaction that
+holds our rows."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from contextlib import nullcontext
 
 from huey import crontab
 
-from motormall.payments import service
-from motormall.payments.providers import sandbox
+from motormall.payments import providers, service
+from motormall.payments.providers import ProviderError, sandbox
 from motormall.platform.config import get_settings
 from motormall.platform.db import get_database, utcnow
 from motormall.platform.errors import DomainError
-from motormall.platform.jobs import huey
+from motormall.platform.jobs import huey, task
 
 log = logging.getLogger("motormall.payments")
+REFUND_RETRIES = 5
 
 
-def reconcile_pending() -> dict[str, int]:
-    with get_database().transaction() as session:
-        return service.reconcile(session, settings=get_settings(), now=utcnow())
+def reconcile_pending(now: dt.datetime | None = None) -> dict[str, int]:
+    """Ask the provider about each intent left pending, then apply its answer in a
+    transaction of its own; refunds whose job gave up are sent again."""
+    settings, db = get_settings(), get_database()
+    now = now or utcnow()
+    with db.reading() as session:
+        waiting = service.awaiting_reconciliation(session, now=now)
+        refunds = service.refunds_to_retry(session, now=now)
+    counts: dict[str, int] = {}
+    for intent_id, provider_name in waiting:
+        try:
+            # a session for the sandbox's books only; none of our rows is locked meanwhile
+            with db.reading() as session:
+                notice = providers.get(provider_name, settings).query(
+                    intent_id=intent_id, session=session
+                )
+        except ProviderError:
+            counts["unreachable"] = counts.get("unreachable", 0) + 1
+            continue
+        if notice is None:
+            continue
+        with db.transaction() as session:
+            outcome = service.apply_notice(
+                session, provider_name, notice, settings=settings, now=now
+            )
+        counts[outcome.result] = counts.get(outcome.result, 0) + 1
+    for refund_id in refunds:
+        result = "refund_" + send_refund_now(refund_id, final=False)
+        counts[result] = counts.get(result, 0) + 1
+    return counts
 
 
 @huey.periodic_task(crontab(minute="*/5"))
@@ -26,7 +58,50 @@ def reconcile_payments():
     return reconcile_pending()
 
 
-@huey.task(retries=5, retry_delay=10)
+def send_refund_now(refund_id: str, *, final: bool) -> str:
+    """Send one recorded refund to its provider and record the answer."""
+    settings, db = get_settings(), get_database()
+    with db.reading() as session:
+        found = service.refund_to_send(session, refund_id)
+    if found is None:
+        return "done"
+    refund, intent = found
+    provider = providers.get(intent.provider, settings)
+    # only the sandbox keeps its books in our database; a real provider gets no transaction
+    books = db.transaction() if getattr(provider, "books_in_database", False) else nullcontext()
+    try:
+        with books as session:
+            provider_ref = provider.refund(
+                intent_id=intent.id,
+                provider_ref=intent.provider_ref,
+                amount=refund.amount,
+                currency=refund.currency,
+                refund_id=refund.id,
+                session=session,
+            )
+    except ProviderError as exc:
+        error = str(exc)
+    else:
+        error = None
+    with db.transaction() as session:
+        if error is None:
+            service.refund_sent(session, refund_id, provider_ref, now=utcnow())
+            return "sent"
+        service.refund_failed(session, refund_id, error, give_up=final)
+    log.warning("refund %s refused by the provider: %s", refund_id, error)
+    return "failed" if final else "retry"
+
+
+@task("payments.send_refund", retries=REFUND_RETRIES, retry_delay=60, context=True)
+def send_refund(refund_id: str, task=None) -> str:
+    final = task is None or task.retries == 0
+    result = send_refund_now(refund_id, final=final)
+    if result == "retry":
+        raise RuntimeError(f"refund {refund_id} not sent yet; huey retries it")
+    return result
+
+
+@task("payments.deliver_sandbox_notification", retries=5, retry_delay=10)
 def deliver_sandbox_notification(ref: str, notification_id: str) -> str:
     """The sandbox 'calls' our notify endpoint: same verification path as over HTTP."""
     settings = get_settings()

@@ -26,12 +26,21 @@ class Purpose(enum.StrEnum):
     balance = "balance"
 
 
+class RefundStatus(enum.StrEnum):
+    pending = "pending"  # recorded; the provider is asked by a job after commit
+    succeeded = "succeeded"
+    failed = "failed"  # the provider kept refusing: a person must look (audit log)
+
+
 class PaymentIntent(Base):
     __tablename__ = "payment_intents"
     __table_args__ = (Index("ix_payment_intents_status_created", "status", "created_at"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    # what the money is for, through the payments.settlement port ("order", ...)
+    payable: Mapped[str] = mapped_column(String(20), default="order")
+    payable_id: Mapped[str] = mapped_column(String(32))
+    order_id: Mapped[str] = mapped_column(String(32), index=True)  # groups ledger postings
     customer_id: Mapped[str] = mapped_column(String(32))
     provider: Mapped[str] = mapped_column(String(20))
     purpose: Mapped[str] = mapped_column(String(20))
@@ -54,8 +63,12 @@ class Refund(Base):
     amount: Mapped[Decimal] = mapped_column(Cents)
     currency: Mapped[str] = mapped_column(String(3))
     reason: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20), default=RefundStatus.pending.value)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(200))
     provider_ref: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    settled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class ProviderNotification(Base):

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
-from motormall.payments.jobs import deliver_sandbox_notification
 from motormall.payments.models import IntentStatus, PaymentIntent
 from motormall.payments.providers import sandbox
 from motormall.platform import jobs
@@ -56,10 +55,5 @@ def pay_submit(
         # one notification, possibly sent late or twice (a real duplicate: the same id)
         for delay in sandbox.delivery_plan(settings):
             args = (taken.ref, f"ntf-{taken.ref}")
-            if delay:
-                jobs.after_commit(
-                    session, deliver_sandbox_notification.schedule, args=args, delay=delay
-                )
-            else:
-                jobs.after_commit(session, deliver_sandbox_notification, *args)
+            jobs.after_commit(session, "payments.deliver_sandbox_notification", *args, delay=delay)
     return RedirectResponse(f"/orders/{intent.order_id}", status_code=303)

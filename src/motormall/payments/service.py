@@ -16,11 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from motormall.catalog.models import Dealer
-from motormall.orders import service as orders
-from motormall.orders.models import Order
-from motormall.orders.rules import OrderStatus
-from motormall.payments import ledger, providers
+from motormall.payments import ledger, providers, settlement
+from motormall.payments.events import PaymentRefunded, PaymentSettled
 from motormall.payments.ledger import credit, debit
 from motormall.payments.models import (
     IntentStatus,
@@ -28,12 +25,13 @@ from motormall.payments.models import (
     ProviderNotification,
     Purpose,
     Refund,
+    RefundStatus,
 )
-from motormall.payments.providers import BadSignature, Notice, ProviderError
-from motormall.platform import audit, events
+from motormall.payments.providers import BadSignature, Notice
+from motormall.platform import audit, events, jobs
 from motormall.platform.auth import Principal
 from motormall.platform.config import Settings
-from motormall.platform.errors import BadRequest, Conflict, Invalid, NotFound
+from motormall.platform.errors import BadRequest, Invalid, NotFound
 from motormall.platform.money import round_money
 
 LIABILITY = {Purpose.deposit: "customer_deposits", Purpose.balance: "customer_payments"}
@@ -51,63 +49,46 @@ def clearing(provider: str) -> str:
 def create_intent(
     session: Session,
     who: Principal,
-    order: Order,
     *,
+    payable: str,
+    payable_id: str,
     amount: Decimal,
     purpose: Purpose,
     settings: Settings,
     now: dt.datetime,
 ) -> PaymentIntent:
-    """Ask the provider to take `amount` for `purpose`; the buyer then pays at `pay_url`."""
-    if who.user_id != order.customer_id and not who.is_admin:
-        raise NotFound("order_not_found", f"No order {order.id}.")
-    if purpose == Purpose.deposit:
-        if order.status == OrderStatus.reserved and order.expires_at <= now:
-            orders.expire(session, order, now=now)
-        if order.status == OrderStatus.expired:
-            raise Conflict(
-                "order_expired", "The hold on this car lapsed before the deposit; reserve it again."
-            )
-        if order.status != OrderStatus.reserved:
-            raise Conflict(
-                "deposit_not_due",
-                f"The order is {order.status}; no deposit is due.",
-                current_status=order.status,
-            )
-        due = order.deposit
-    else:
-        if order.status != OrderStatus.deposit_paid or order.product != "cash":
-            raise Conflict(
-                "balance_not_due",
-                f"The order is {order.status}; the balance is due after the deposit "
-                "on cash orders.",
-                current_status=order.status,
-            )
-        due = orders.balance_due(order)
-    if amount != due:
+    """Ask the provider to take `amount` for `purpose` of a payable (an order, ...); the
+    buyer then pays at `pay_url`. The payable says what is due, through its port."""
+    due = settlement.payable(payable).due(session, payable_id, purpose.value, now=now)
+    if who.user_id != due.customer_id and not who.is_admin:
+        raise NotFound(f"{payable}_not_found", f"No {payable} {payable_id}.")
+    if amount != due.amount:
         raise Invalid(
             "amount_mismatch",
-            f"The {purpose.value} due is {due:.2f} {order.currency}.",
-            due=f"{due:.2f}",
+            f"The {purpose.value} due is {due.amount:.2f} {due.currency}.",
+            due=f"{due.amount:.2f}",
         )
     provider = providers.get(settings.payment_provider, settings)
     intent = PaymentIntent(
-        order_id=order.id,
-        customer_id=order.customer_id,
+        payable=payable,
+        payable_id=payable_id,
+        order_id=due.order_id,
+        customer_id=due.customer_id,
         provider=provider.name,
         purpose=purpose.value,
         amount=amount,
-        currency=order.currency,
+        currency=due.currency,
         created_at=now,
     )
     session.add(intent)
     session.flush()
+    # builds a signed URL locally: no call to the provider happens here
     checkout = provider.start(
         intent_id=intent.id,
         amount=amount,
-        currency=order.currency,
-        subject=f"motormall {purpose.value} {order.vin}",
-        return_url=f"{settings.public_url.rstrip('/')}/orders/{order.id}",
+        currency=due.currency,
+        subject=due.subject,
+        return_url=f"{settings.public_url.rstrip('/')}{due.return_path}",
     )
     intent.pay_url, intent.provider_ref = checkout.pay_url, checkout.provider_ref
     audit.record(
@@ -116,7 +97,12 @@ def create_intent(
         action="payment.intent_created",
         entity_type="payment_intent",
         entity_id=intent.id,
-        detail={"order_id": order.id, "purpose": purpose.value, "amount": f"{amount:.2f}"},
+        detail={
+            "order_id": due.order_id,
+            "payable": f"{payable}:{payable_id}",
+            "purpose": purpose.value,
+            "amount": f"{amount:.2f}",
+        },
     )
     return intent
 
@@ -247,72 +233,104 @@ def _apply(session, intent: PaymentIntent, notice: Notice, *, settings, now) -> 
         order_id=intent.order_id,
         intent_id=intent.id,
     )
-    order = session.get(Order, intent.order_id, with_for_update=True)
-    events.emit(
-        session,
-        f"payment.{purpose.value}_received",
-        entity_type="payment_intent",
-        entity_id=intent.id,
-        customer_id=order.customer_id,
-        dealer_id=order.credited_dealer_id,
-        payload={"amount": f"{intent.amount:.2f}", "order_id": order.id},
-        at=now,
+    # lock order: the intent (above), then the payable's own row, taken by its port
+    result, due = settlement.payable(intent.payable).settle(
+        session, intent.payable_id, purpose.value, now=now
     )
-    if purpose == Purpose.deposit:
-        result = orders.deposit_received(session, order, now=now)
-    else:
-        result = orders.balance_received(session, order, now=now)
+    events.publish(
+        session,
+        PaymentSettled(
+            entity_id=intent.id,
+            customer_id=due.customer_id,
+            dealer_ids=due.dealer_ids,
+            at=now,
+            purpose=purpose.value,
+            amount=f"{intent.amount:.2f}",
+            payable=intent.payable,
+            order_id=due.order_id,
+        ),
+    )
     if result == "refund":
-        # the money can no longer buy this car (cancelled, gone, or paid twice): send it back
-        refund_intent(
-            session, intent, intent.amount, reason="not_applicable", settings=settings, now=now
-        )
+        # the money can no longer buy what it was for (cancelled, gone, paid twice): send it back
+        request_refund(session, intent, intent.amount, reason="not_applicable", now=now)
         return "refunded"
     return result
 
 
 # --- refunds ------------------------------------------------------------------------------
+#
+# A refund is recorded in the transaction that decides it (cancel, return, money that came too
+# late) and sent to the provider by a job after commit, so no provider call happens while this
+# transaction holds row locks. `intent.refunded` counts what was promised back at once (so
+# nothing is refunded twice); the ledger posts when the provider confirms.
 
 
-def refund_intent(
-    session: Session,
-    intent: PaymentIntent,
-    amount: Decimal,
-    *,
-    reason: str,
-    settings: Settings,
-    now: dt.datetime,
+def request_refund(
+    session: Session, intent: PaymentIntent, amount: Decimal, *, reason: str, now: dt.datetime
 ) -> Refund:
-    provider = providers.get(intent.provider, settings)
     refund = Refund(
-        intent_id=intent.id, amount=amount, currency=intent.currency, reason=reason, created_at=now
+        intent_id=intent.id,
+        amount=amount,
+        currency=intent.currency,
+        reason=reason,
+        status=RefundStatus.pending.value,
+        created_at=now,
     )
     session.add(refund)
     session.flush()
-    try:
-        refund.provider_ref = provider.refund(
-            intent_id=intent.id,
-            provider_ref=intent.provider_ref,
-            amount=amount,
-            currency=intent.currency,
-            refund_id=refund.id,
-            session=session,
-        )
-    except ProviderError as exc:
-        raise Conflict(
-            "provider_unavailable",
-            f"The payment provider refused the refund ({exc}); try again later.",
-        ) from None
     intent.refunded += amount
-    purpose = Purpose(intent.purpose)
+    audit.record(
+        session,
+        actor_id=None,
+        action="payment.refund_requested",
+        entity_type="payment_intent",
+        entity_id=intent.id,
+        detail={"amount": f"{amount:.2f}", "reason": reason, "refund_id": refund.id},
+    )
+    jobs.after_commit(session, "payments.send_refund", refund.id)
+    return refund
+
+
+def refund_order(session: Session, order_id: str, *, reason: str, now: dt.datetime) -> Decimal:
+    """Give back everything taken for an order that has not been given back yet."""
+    total = Decimal("0.00")
+    for intent in intents_of(session, order_id):
+        left = intent.amount - intent.refunded
+        if intent.status == IntentStatus.succeeded and left > 0:
+            request_refund(session, intent, left, reason=reason, now=now)
+            total += left
+    return total
+
+
+def refund_to_send(session: Session, refund_id: str) -> tuple[Refund, PaymentIntent] | None:
+    refund = session.get(Refund, refund_id)
+    if refund is None or refund.status != RefundStatus.pending:
+        return None  # already sent: a repeated job is harmless
+    return refund, session.get(PaymentIntent, refund.intent_id)
+
+
+def refund_sent(session: Session, refund_id: str, provider_ref: str, *, now: dt.datetime) -> bool:
+    """The provider confirmed: post it (once) and tell the customer's timeline."""
+    refund = session.get(Refund, refund_id, with_for_update=True)
+    if refund is None or refund.status != RefundStatus.pending:
+        return False
+    intent = session.get(PaymentIntent, refund.intent_id)
+    refund.status, refund.provider_ref, refund.settled_at = (
+        RefundStatus.succeeded.value,
+        provider_ref,
+        now,
+    )
     ledger.post(
         session,
         "refund",
-        [debit(LIABILITY[purpose], amount), credit(clearing(intent.provider), amount)],
+        [
+            debit(LIABILITY[Purpose(intent.purpose)], refund.amount),
+            credit(clearing(intent.provider), refund.amount),
+        ],
         currency=intent.currency,
         order_id=intent.order_id,
         intent_id=intent.id,
-        memo=reason,
+        memo=refund.reason,
     )
     audit.record(
         session,
@@ -320,32 +338,57 @@ def refund_intent(
         action="payment.refunded",
         entity_type="payment_intent",
         entity_id=intent.id,
-        detail={"amount": f"{amount:.2f}", "reason": reason, "refund_id": refund.id},
+        detail={"amount": f"{refund.amount:.2f}", "reason": refund.reason, "refund_id": refund.id},
     )
-    return refund
+    events.publish(
+        session,
+        PaymentRefunded(
+            entity_id=intent.id,
+            customer_id=intent.customer_id,
+            at=now,
+            amount=f"{refund.amount:.2f}",
+            reason=refund.reason,
+            refund_id=refund.id,
+            order_id=intent.order_id,
+        ),
+    )
+    return True
 
 
-def refund_order(
-    session: Session, order: Order, *, reason: str, settings: Settings, now: dt.datetime
-) -> Decimal:
-    """Give back everything taken for `order` that has not been given back yet."""
-    total = Decimal("0.00")
-    for intent in intents_of(session, order.id):
-        left = intent.amount - intent.refunded
-        if intent.status == IntentStatus.succeeded and left > 0:
-            refund_intent(session, intent, left, reason=reason, settings=settings, now=now)
-            total += left
-    return total
+def refund_failed(session: Session, refund_id: str, error: str, *, give_up: bool) -> None:
+    refund = session.get(Refund, refund_id, with_for_update=True)
+    if refund is None or refund.status != RefundStatus.pending:
+        return
+    refund.attempts += 1
+    refund.last_error = error[:200]
+    if give_up:
+        refund.status = RefundStatus.failed.value
+        audit.record(
+            session,
+            actor_id=None,
+            action="payment.refund_failed",
+            entity_type="payment_intent",
+            entity_id=refund.intent_id,
+            detail={"refund_id": refund.id, "error": refund.last_error},
+        )
 
 
 # --- sale recognition at handover ---------------------------------------------------------
 
 
-def recognise_sale(session: Session, order: Order, *, settings: Settings) -> None:
+def recognise_sale(
+    session: Session,
+    *,
+    order_id: str,
+    price: Decimal,
+    currency: str,
+    credited_dealer_code: str,
+    settings: Settings,
+) -> None:
     """At handover the buyer's money stops being owed back: it becomes the carmaker's revenue,
     and the credited dealer earns its commission."""
-    deposits = ledger.account_balance(session, LIABILITY[Purpose.deposit], order_id=order.id)
-    payments = ledger.account_balance(session, LIABILITY[Purpose.balance], order_id=order.id)
+    deposits = ledger.account_balance(session, LIABILITY[Purpose.deposit], order_id=order_id)
+    payments = ledger.account_balance(session, LIABILITY[Purpose.balance], order_id=order_id)
     ledger.post(
         session,
         "sale",
@@ -354,36 +397,36 @@ def recognise_sale(session: Session, order: Order, *, settings: Settings) -> Non
             debit(LIABILITY[Purpose.balance], payments),
             credit("carmaker_revenue", deposits + payments),
         ],
-        currency=order.currency,
-        order_id=order.id,
+        currency=currency,
+        order_id=order_id,
     )
-    commission = round_money(order.price * Decimal(settings.dealer_commission_rate))
+    commission = round_money(price * Decimal(settings.dealer_commission_rate))
     if commission > 0:
-        code = session.scalar(select(Dealer.code).where(Dealer.id == order.credited_dealer_id))
         ledger.post(
             session,
             "commission",
             [
                 debit("dealer_commission_expense", commission),
-                credit(f"dealer_commission_payable:{code}", commission),
+                credit(f"dealer_commission_payable:{credited_dealer_code}", commission),
             ],
-            currency=order.currency,
-            order_id=order.id,
+            currency=currency,
+            order_id=order_id,
         )
 
 
-def reverse_sale(session: Session, order: Order) -> None:
-    ledger.reverse(session, "sale", order_id=order.id, as_kind="sale_reversal")
-    ledger.reverse(session, "commission", order_id=order.id, as_kind="commission_reversal")
+def reverse_sale(session: Session, order_id: str) -> None:
+    ledger.reverse(session, "sale", order_id=order_id, as_kind="sale_reversal")
+    ledger.reverse(session, "commission", order_id=order_id, as_kind="commission_reversal")
 
 
 # --- reconciliation -----------------------------------------------------------------------
 
 
-def reconcile(session: Session, *, settings: Settings, now: dt.datetime) -> dict[str, int]:
-    """Ask the provider about intents still pending after a while, and apply what it says."""
+def awaiting_reconciliation(session: Session, *, now: dt.datetime) -> list[tuple[str, str]]:
+    """(intent id, provider) of intents still pending after a while: the provider is asked
+    about each one outside any transaction, then `apply_notice` records its answer."""
     stmt = (
-        select(PaymentIntent)
+        select(PaymentIntent.id, PaymentIntent.provider)
         .where(
             PaymentIntent.status == IntentStatus.pending.value,
             PaymentIntent.created_at <= now - RECONCILE_AFTER,
@@ -392,17 +435,18 @@ def reconcile(session: Session, *, settings: Settings, now: dt.datetime) -> dict
         .order_by(PaymentIntent.created_at)
         .limit(200)
     )
-    counts: dict[str, int] = {}
-    for intent in session.scalars(stmt).all():
-        try:
-            notice = providers.get(intent.provider, settings).query(
-                intent_id=intent.id, session=session
-            )
-        except ProviderError:
-            counts["unreachable"] = counts.get("unreachable", 0) + 1
-            continue
-        if notice is None:
-            continue
-        outcome = apply_notice(session, intent.provider, notice, settings=settings, now=now)
-        counts[outcome.result] = counts.get(outcome.result, 0) + 1
-    return counts
+    return [(row.id, row.provider) for row in session.execute(stmt)]
+
+
+def refunds_to_retry(session: Session, *, now: dt.datetime) -> list[str]:
+    """Refunds still pending after their job gave up retrying (a long provider outage)."""
+    stmt = (
+        select(Refund.id)
+        .where(
+            Refund.status == RefundStatus.pending.value,
+            Refund.created_at <= now - RECONCILE_AFTER,
+        )
+        .order_by(Refund.created_at)
+        .limit(200)
+    )
+    return list(session.scalars(stmt))

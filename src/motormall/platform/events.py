@@ -1,15 +1,24 @@
-"""Domain events: facts that happened, kept in one table that becomes each customer's timeline.
+"""Domain events: typed facts announced by the domain that owns them, stored in one table,
+and handed to the handlers other domains register.
 
-Other domains react to events through jobs enqueued after commit, never by reaching into the
-emitting domain's tables.
+An event is a frozen dataclass named in the past tense (`OrderHandedOver`), declared in the
+emitting domain's `events.py`. `publish` stores it (the customer timeline reads the table) and
+calls every handler registered for its class, inside the emitting transaction: a handler
+writes only its own domain's tables, or queues a job by name after commit, and an exception
+in a handler rolls the whole transaction back. Handlers live in `<domain>/handlers.py`, and
+`motormall/handlers.py` imports them all; publishing before that import is a bug, not a
+silent no-op.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from typing import Any
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar
 
-from sqlalchemy import JSON, Index, Integer, String, select
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from motormall.platform.db import Base, UTCDateTime, utcnow
@@ -29,55 +38,104 @@ class DomainEvent(Base):
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
-def emit(
-    session: Session,
-    type: str,
-    *,
-    entity_type: str,
-    entity_id: str | int,
-    customer_id: str | None = None,
-    dealer_id: int | None = None,
-    payload: dict[str, Any] | None = None,
-    at: dt.datetime | None = None,
-) -> DomainEvent:
-    event = DomainEvent(
-        type=type,
-        entity_type=entity_type,
-        entity_id=str(entity_id),
-        customer_id=customer_id,
-        dealer_id=dealer_id,
-        payload=payload or {},
-        at=at or utcnow(),
+class EventDealer(Base):
+    """Every dealer an event concerns (an order names a delivering and a credited dealer):
+    the customer timeline shows a dealer only the events with its row here."""
+
+    __tablename__ = "domain_event_dealers"
+    __table_args__ = (Index("ix_domain_event_dealers_dealer", "dealer_id", "event_id"),)
+
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("domain_events.id", ondelete="CASCADE"), primary_key=True
     )
-    session.add(event)
-    return event
+    dealer_id: Mapped[int] = mapped_column(Integer, primary_key=True)
 
 
-def timeline(
-    session: Session, customer_id: str, *, limit: int = 100, before_id: int | None = None
-) -> list[DomainEvent]:
-    """A customer's events across every channel, newest first (ids grow with time)."""
-    stmt = select(DomainEvent).where(DomainEvent.customer_id == customer_id)
-    if before_id is not None:
-        stmt = stmt.where(DomainEvent.id < before_id)
-    return list(session.scalars(stmt.order_by(DomainEvent.id.desc()).limit(limit)))
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Event:
+    """Base of every typed event. Subclasses set `type` (the stored name, e.g.
+    "order.handed_over") and `entity_type`, and fill the fields below."""
+
+    type: ClassVar[str]
+    entity_type: ClassVar[str]
+
+    entity_id: str
+    customer_id: str | None = None
+    dealer_ids: tuple[int, ...] = ()  # the dealers this fact concerns, first is the main one
+    at: dt.datetime | None = None
+
+    @property
+    def name(self) -> str:
+        return self.type
+
+    def payload(self) -> dict[str, Any]:
+        """What the timeline shows: the subclass's own fields, as JSON."""
+        base = {f.name for f in dataclasses.fields(Event)}
+        return {
+            f.name: _jsonable(getattr(self, f.name))
+            for f in dataclasses.fields(self)
+            if f.name not in base
+        }
 
 
-def may_see_timeline(session: Session, principal, customer_id: str) -> bool:
-    """Admins see all; a customer sees their own; dealer staff see customers who dealt with
-    their dealer, which is exactly when an event of that customer names the dealer."""
-    if principal.is_admin or principal.user_id == customer_id:
-        return True
-    if principal.is_dealer:
-        return (
-            session.scalar(
-                select(DomainEvent.id)
-                .where(
-                    DomainEvent.customer_id == customer_id,
-                    DomainEvent.dealer_id == principal.dealer_id,
-                )
-                .limit(1)
-            )
-            is not None
-        )
-    return False
+def _jsonable(value):
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)  # Decimal, enums: their text
+
+
+E = TypeVar("E", bound=Event)
+Handler = Callable[[Session, Any], None]
+_handlers: dict[type[Event], list[Handler]] = defaultdict(list)
+_wired = False
+
+
+def handles(*event_types: type[E]) -> Callable[[Handler], Handler]:
+    """Register the decorated `fn(session, event)` for these event classes."""
+
+    def register(fn: Handler) -> Handler:
+        for event_type in event_types:
+            if fn not in _handlers[event_type]:
+                _handlers[event_type].append(fn)
+        return fn
+
+    return register
+
+
+def mark_wired() -> None:
+    """Called once every domain's handlers are imported (motormall/handlers.py)."""
+    global _wired
+    _wired = True
+
+
+def listeners(event_type: type[Event]) -> list[Handler]:
+    return list(_handlers.get(event_type, ()))
+
+
+def publish(session: Session, event: Event) -> DomainEvent:
+    """Store `event` and run its handlers in this transaction (their errors propagate)."""
+    if not _wired:
+        raise RuntimeError("publish() before motormall.handlers was imported: no one listens")
+    row = DomainEvent(
+        type=event.type,
+        entity_type=event.entity_type,
+        entity_id=str(event.entity_id),
+        customer_id=event.customer_id,
+        dealer_id=event.dealer_ids[0] if event.dealer_ids else None,
+        payload=event.payload(),
+        at=event.at or utcnow(),
+    )
+    session.add(row)
+    if event.dealer_ids:
+        session.flush()  # the row's id, for its dealers
+        for dealer_id in dict.fromkeys(d for d in event.dealer_ids if d is not None):
+            session.add(EventDealer(event_id=row.id, dealer_id=dealer_id))
+    for handler in _handlers.get(type(event), ()):
+        handler(session, event)
+    return row

@@ -10,6 +10,7 @@ nothing connects until the first job is sent.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
 
@@ -34,20 +35,51 @@ def make_huey(settings, *, name: str = "motormall", results: bool = False):
 huey = make_huey(get_settings())
 
 
-# --- enqueue after commit ---------------------------------------------------------------
+# --- tasks by name, enqueued after commit ------------------------------------------------
 
 _PENDING = "motormall_after_commit"
+_tasks: dict = {}
 
 
-def after_commit(session: Session, task, *args, **kwargs) -> None:
-    """Send `task(*args)` once `session` commits; forget it if the session rolls back."""
-    session.info.setdefault(_PENDING, []).append((task, args, kwargs))
+def task(name: str, **options):
+    """Declare a huey task under a stable `domain.verb` name, so that services queue it by
+    that name and never import the jobs module that runs them (no jobs ↔ service cycles)."""
+
+    def register(fn):
+        if name in _tasks:
+            raise RuntimeError(f"two jobs named {name!r}")
+        _tasks[name] = huey.task(name=name, **options)(fn)
+        return _tasks[name]
+
+    return register
+
+
+def by_name(name: str):
+    if name not in _tasks:
+        # the composition root imports every domain's jobs; load it once, by name, so that
+        # platform/ itself imports no domain
+        importlib.import_module("motormall.jobs")
+    try:
+        return _tasks[name]
+    except KeyError:
+        raise LookupError(f"no job named {name!r}; known: {sorted(_tasks)}") from None
+
+
+def after_commit(session: Session, name: str, *args, delay: float | None = None) -> None:
+    """Queue the job called `name` (jobs take ids) once `session` commits, `delay` seconds
+    later if given; forget it if the session rolls back. The name is checked now, so a typo
+    fails the request instead of vanishing."""
+    by_name(name)
+    session.info.setdefault(_PENDING, []).append((name, args, delay))
 
 
 @event.listens_for(Session, "after_commit")
 def _send_pending(session: Session) -> None:
-    for task, args, kwargs in session.info.pop(_PENDING, []):
-        task(*args, **kwargs)
+    for name, args, delay in session.info.pop(_PENDING, []):
+        if delay:
+            by_name(name).schedule(args=args, delay=delay)
+        else:
+            by_name(name)(*args)
 
 
 @event.listens_for(Session, "after_soft_rollback")

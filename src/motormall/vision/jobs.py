@@ -5,11 +5,11 @@ server's own process; a separate worker warms only its own copy, which is harmle
 from __future__ import annotations
 
 from motormall.platform.db import get_database
-from motormall.platform.jobs import huey
+from motormall.platform.jobs import task
 from motormall.vision import service
 
 
-@huey.task()
+@task("vision.train_head")
 def train_head() -> str:
     with get_database().reading() as session:
         return "trained" if service.head(session) is not None else "no references"

@@ -213,9 +213,7 @@ def set_references(
 
 
 def _train_after_commit(session: Session) -> None:
-    from motormall.vision.jobs import train_head
-
-    jobs.after_commit(session, train_head)
+    jobs.after_commit(session, "vision.train_head")
 
 
 def models_by_folder_name(session: Session) -> dict[str, int]:

@@ -1,0 +1,42 @@
+"""How the customers domain reacts to other domains' events: it remembers which dealers each
+customer has dealt with, the rule behind who may read the customer's timeline."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from motormall.customers.models import CustomerDealer
+from motormall.leads.events import LeadAssigned
+from motormall.orders.events import OrderReserved
+from motormall.platform.db import utcnow
+from motormall.platform.events import Event, handles
+
+
+@handles(LeadAssigned, OrderReserved)
+def remember_dealers(session: Session, event: Event) -> None:
+    if event.customer_id is None:
+        return
+    for dealer_id in dict.fromkeys(d for d in event.dealer_ids if d is not None):
+        link_dealer(session, event.customer_id, dealer_id, via=event.entity_type, at=event.at)
+
+
+def link_dealer(session: Session, customer_id: str, dealer_id: int, *, via: str, at=None) -> None:
+    """Idempotent: the first dealing is kept; a concurrent insert of the same pair is fine."""
+    known = session.scalar(
+        select(CustomerDealer.dealer_id).where(
+            CustomerDealer.customer_id == customer_id, CustomerDealer.dealer_id == dealer_id
+        )
+    )
+    if known is not None:
+        return
+    try:
+        with session.begin_nested():
+            session.add(
+                CustomerDealer(
+                    customer_id=customer_id, dealer_id=dealer_id, via=via, since=at or utcnow()
+                )
+            )
+    except IntegrityError:
+        pass  # another transaction linked them first

@@ -1,0 +1,9 @@
+"""The composition root for domain events and ports: importing this module registers every
+domain's handlers (`<domain>/handlers.py`) and every port implementation, after which
+`platform.events.publish` may run. The app, the worker and the CLI import it."""
+
+from motormall.customers import handlers as customer_handlers  # noqa: F401
+from motormall.orders import payable as order_payable  # noqa: F401
+from motormall.platform import events
+
+events.mark_wired()
