@@ -8,10 +8,9 @@ from fastapi import APIRouter, Query, Request, UploadFile
 from sqlalchemy import select
 
 from motormall.catalog import inventory, schemas, search, service
-from motormall.catalog.models import Brand, CarModel, Dealer, Powertrain, Tower, Trim, Vehicle
+from motormall.catalog.listing import find_vehicle, vehicle_out
+from motormall.catalog.models import Brand, CarModel, Dealer, Powertrain, Tower, Trim
 from motormall.catalog.models import VehicleStatus as Status
-from motormall.catalog.photos import dealer_photo_url, listing_photo_url
-from motormall.catalog.vin import normalise_vin
 from motormall.platform import pages
 from motormall.platform.auth import Principal, Role
 from motormall.platform.db import utcnow
@@ -25,7 +24,7 @@ from motormall.platform.deps import (
 )
 from motormall.platform.errors import Forbidden, Invalid, NotFound, TooLarge
 from motormall.platform.geo import haversine_km, parse_near
-from motormall.platform.money import Amount, MoneyOut
+from motormall.platform.money import Amount
 
 router = APIRouter(tags=["catalog"])
 Admin = Annotated[Principal, require(Role.oem_admin)]
@@ -124,7 +123,7 @@ def list_towers(session: ReadSession, limit: Limit = pages.DEFAULT_LIMIT, cursor
 
 
 @router.post("/dealers/{code}/inventory", response_model=schemas.ImportReport)
-async def import_inventory(
+def import_inventory(
     code: str,
     file: UploadFile,
     request: Request,
@@ -141,7 +140,7 @@ async def import_inventory(
     if dealer is None:
         raise NotFound("dealer_not_found", f"No dealer with code {code!r}.")
     scope.dealer(dealer.id, "dealer")  # another dealer's manager gets 404
-    data = await file.read(settings.max_upload_bytes + 1)
+    data = file.file.read(settings.max_upload_bytes + 1)  # spooled already: no await
     if len(data) > settings.max_upload_bytes:
         raise TooLarge(
             "upload_too_large",
@@ -159,58 +158,6 @@ async def import_inventory(
         unchanged=report.unchanged,
         rejected=report.rejected,
     )
-
-
-def vehicle_out(
-    vehicle: Vehicle, distance_km: float | None = None, *, all_photos: bool = False
-) -> schemas.VehicleOut:
-    """`all_photos`: every dealer photo (one more query); otherwise the cover only, as lists
-    show it."""
-    trim, model = vehicle.trim, vehicle.trim.model
-    if vehicle.tower is not None:
-        loc = schemas.Location(
-            kind="tower",
-            code=vehicle.tower.code,
-            city=vehicle.tower.city,
-            name=vehicle.tower.code,
-            bay=vehicle.bay,
-            dealer_code=vehicle.dealer.code,
-        )
-    else:
-        loc = schemas.Location(
-            kind="dealer",
-            code=vehicle.dealer.code,
-            city=vehicle.dealer.city,
-            name=vehicle.dealer.name,
-            dealer_code=vehicle.dealer.code,
-        )
-    return schemas.VehicleOut(
-        vin=vehicle.vin,
-        trim=schemas.TrimRef(
-            id=trim.id,
-            name=trim.name,
-            model_id=model.id,
-            model=model.name,
-            brand=model.brand.code,
-            body_type=model.body_type,
-            powertrain=model.powertrain,
-        ),
-        color=vehicle.color,
-        year=vehicle.year,
-        price=MoneyOut.of(vehicle.price, vehicle.currency),
-        msrp=MoneyOut.of(trim.msrp, trim.currency),
-        status=vehicle.status,
-        location=loc,
-        distance_km=round(distance_km, 1) if distance_km is not None else None,
-        photos=[dealer_photo_url(f) for f in _dealer_photos(vehicle, all_photos)]
-        + [listing_photo_url(trim.id, vehicle.color)],
-    )
-
-
-def _dealer_photos(vehicle: Vehicle, every: bool) -> list[str]:
-    if every:
-        return [p.file for p in vehicle.photos]
-    return [vehicle.cover_photo] if vehicle.cover_photo else []
 
 
 def stock_query(
@@ -315,17 +262,3 @@ def get_vehicle(
         site = vehicle.tower or vehicle.dealer
         distance = haversine_km(lat, lon, site.lat, site.lon)
     return vehicle_out(vehicle, distance, all_photos=True)
-
-
-def find_vehicle(session, vin: str, principal: Principal | None) -> Vehicle:
-    """A vehicle by VIN as the caller may see it: withdrawn stock only for its own staff."""
-    vin = normalise_vin(vin)
-    vehicle = session.scalar(select(Vehicle).where(Vehicle.vin == vin))
-    hidden = (
-        vehicle is not None
-        and vehicle.status == Status.withdrawn
-        and not (principal and (principal.is_admin or principal.dealer_id == vehicle.dealer_id))
-    )
-    if vehicle is None or hidden:
-        raise NotFound("vehicle_not_found", f"No vehicle with VIN {vin}.")
-    return vehicle

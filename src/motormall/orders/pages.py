@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
-from motormall.catalog.api import find_vehicle, vehicle_out
+from motormall.catalog.listing import find_vehicle, vehicle_out
 from motormall.catalog.models import Brand, Dealer, VehicleStatus
 from motormall.orders import service
 from motormall.orders.api import order_out

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from motormall.catalog import schemas as catalog_schemas
-from motormall.catalog.api import find_vehicle, vehicle_out
+from motormall.catalog.listing import find_vehicle, vehicle_out
 from motormall.catalog.models import CarModel, Dealer
 from motormall.platform.auth import Principal, Role
 from motormall.platform.deps import AppSettings, CallerScope, DbSession, ReadSession, require

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
-from motormall.catalog.api import vehicle_out
+from motormall.catalog.listing import vehicle_out
 from motormall.catalog.models import CarModel
 from motormall.platform.auth import Role
 from motormall.platform.deps import AppSettings, DbSession, ReadSession

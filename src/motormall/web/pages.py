@@ -381,7 +381,7 @@ def _dealer_home(request, session, principal, report=None, error=None, status_co
 
 
 @router.post("/dealer/inventory")
-async def dealer_import(
+def dealer_import(
     request: Request,
     session: DbSession,
     settings: AppSettings,
@@ -393,7 +393,7 @@ async def dealer_import(
         return redirect
     try:
         check_csrf(request, csrf_token)
-        data = await file.read(settings.max_upload_bytes + 1)
+        data = file.file.read(settings.max_upload_bytes + 1)  # spooled already: no await
         if len(data) > settings.max_upload_bytes:
             raise DomainError("upload_too_large", "The file is too large; split it.")
         dealer = session.get(Dealer, principal.dealer_id)
