@@ -9,6 +9,7 @@ import logging
 from contextlib import nullcontext
 
 from huey import crontab
+from huey.exceptions import RetryTask
 
 from motormall.payments import providers, service
 from motormall.payments.providers import ProviderError, sandbox
@@ -18,7 +19,7 @@ from motormall.platform.errors import DomainError
 from motormall.platform.jobs import huey, task
 
 log = logging.getLogger("motormall.payments")
-REFUND_RETRIES = 5
+REFUND_ATTEMPTS = 6  # about half an hour of back-off, then a person looks
 
 
 def reconcile_pending(now: dt.datetime | None = None) -> dict[str, int]:
@@ -48,7 +49,7 @@ def reconcile_pending(now: dt.datetime | None = None) -> dict[str, int]:
             )
         counts[outcome.result] = counts.get(outcome.result, 0) + 1
     for refund_id in refunds:
-        result = "refund_" + send_refund_now(refund_id, final=False)
+        result = "refund_" + send_refund_now(refund_id)
         counts[result] = counts.get(result, 0) + 1
     return counts
 
@@ -58,8 +59,10 @@ def reconcile_payments():
     return reconcile_pending()
 
 
-def send_refund_now(refund_id: str, *, final: bool) -> str:
-    """Send one recorded refund to its provider and record the answer."""
+def send_refund_now(refund_id: str) -> str:
+    """Send one recorded refund to its provider and record the answer: `sent`, `retry`
+    (refused, try later), `failed` (refused REFUND_ATTEMPTS times: a person must look),
+    or `done` (nothing pending)."""
     settings, db = get_settings(), get_database()
     with db.reading() as session:
         found = service.refund_to_send(session, refund_id)
@@ -76,28 +79,24 @@ def send_refund_now(refund_id: str, *, final: bool) -> str:
                 provider_ref=intent.provider_ref,
                 amount=refund.amount,
                 currency=refund.currency,
-                refund_id=refund.id,
+                refund_id=refund.id,  # the provider's idempotency key: a resend is harmless
                 session=session,
             )
     except ProviderError as exc:
-        error = str(exc)
-    else:
-        error = None
+        log.warning("refund %s refused by the provider: %s", refund_id, exc)
+        with db.transaction() as session:
+            return service.refund_failed(session, refund_id, str(exc), max_attempts=REFUND_ATTEMPTS)
     with db.transaction() as session:
-        if error is None:
-            service.refund_sent(session, refund_id, provider_ref, now=utcnow())
-            return "sent"
-        service.refund_failed(session, refund_id, error, give_up=final)
-    log.warning("refund %s refused by the provider: %s", refund_id, error)
-    return "failed" if final else "retry"
+        service.refund_sent(session, refund_id, provider_ref, now=utcnow())
+    return "sent"
 
 
-@task("payments.send_refund", retries=REFUND_RETRIES, retry_delay=60, context=True)
+@task("payments.send_refund", context=True)
 def send_refund(refund_id: str, task=None) -> str:
-    final = task is None or task.retries == 0
-    result = send_refund_now(refund_id, final=final)
+    result = send_refund_now(refund_id)
     if result == "retry":
-        raise RuntimeError(f"refund {refund_id} not sent yet; huey retries it")
+        # RetryTask is huey's "not yet", not an error; the refund row counts the attempts
+        raise RetryTask(delay=60 * 2 ** (task.retries if task else 0))
     return result
 
 

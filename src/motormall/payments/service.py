@@ -37,6 +37,7 @@ from motormall.platform.money import round_money
 LIABILITY = {Purpose.deposit: "customer_deposits", Purpose.balance: "customer_payments"}
 RECONCILE_AFTER = dt.timedelta(minutes=2)
 RECONCILE_UNTIL = dt.timedelta(days=7)
+REFUND_RESEND_AFTER = dt.timedelta(hours=1)
 
 
 def clearing(provider: str) -> str:
@@ -355,13 +356,14 @@ def refund_sent(session: Session, refund_id: str, provider_ref: str, *, now: dt.
     return True
 
 
-def refund_failed(session: Session, refund_id: str, error: str, *, give_up: bool) -> None:
+def refund_failed(session: Session, refund_id: str, error: str, *, max_attempts: int) -> str:
+    """The provider refused: `retry` later, or `failed` after `max_attempts` (audited)."""
     refund = session.get(Refund, refund_id, with_for_update=True)
     if refund is None or refund.status != RefundStatus.pending:
-        return
+        return "done"
     refund.attempts += 1
     refund.last_error = error[:200]
-    if give_up:
+    if refund.attempts >= max_attempts:
         refund.status = RefundStatus.failed.value
         audit.record(
             session,
@@ -371,6 +373,8 @@ def refund_failed(session: Session, refund_id: str, error: str, *, give_up: bool
             entity_id=refund.intent_id,
             detail={"refund_id": refund.id, "error": refund.last_error},
         )
+        return "failed"
+    return "retry"
 
 
 # --- sale recognition at handover ---------------------------------------------------------
@@ -439,12 +443,12 @@ def awaiting_reconciliation(session: Session, *, now: dt.datetime) -> list[tuple
 
 
 def refunds_to_retry(session: Session, *, now: dt.datetime) -> list[str]:
-    """Refunds still pending after their job gave up retrying (a long provider outage)."""
+    """Refunds still pending long after their job's back-off ended (a lost job, a restart)."""
     stmt = (
         select(Refund.id)
         .where(
             Refund.status == RefundStatus.pending.value,
-            Refund.created_at <= now - RECONCILE_AFTER,
+            Refund.created_at <= now - REFUND_RESEND_AFTER,
         )
         .order_by(Refund.created_at)
         .limit(200)

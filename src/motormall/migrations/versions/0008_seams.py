@@ -97,9 +97,15 @@ def upgrade() -> None:
     with op.batch_alter_table("refunds", schema=None) as batch_op:
         batch_op.alter_column("status", server_default=None)
         batch_op.alter_column("attempts", server_default=None)
+    with op.batch_alter_table("sandbox_payments", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("refund_ids", sa.JSON(), nullable=False, server_default="[]"))
+    with op.batch_alter_table("sandbox_payments", schema=None) as batch_op:
+        batch_op.alter_column("refund_ids", server_default=None)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("sandbox_payments", schema=None) as batch_op:
+        batch_op.drop_column("refund_ids")
     with op.batch_alter_table("refunds", schema=None) as batch_op:
         batch_op.drop_column("settled_at")
         batch_op.drop_column("last_error")

@@ -15,7 +15,7 @@ import random
 import time
 from decimal import Decimal
 
-from sqlalchemy import String, select
+from sqlalchemy import JSON, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from motormall.payments.providers.base import BadSignature, Checkout, Notice, ProviderError
@@ -39,6 +39,7 @@ class SandboxPayment(Base):
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(20))  # succeeded | failed
     refunded: Mapped[Decimal] = mapped_column(Cents, default=Decimal("0.00"))
+    refund_ids: Mapped[list] = mapped_column(JSON, default=list)  # a resent refund is a no-op
     paid_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -95,10 +96,13 @@ class SandboxProvider:
         return b'{"received": true}', "application/json"
 
     def refund(self, *, intent_id, provider_ref, amount, currency, refund_id, session) -> str:
-        payment = session.get(SandboxPayment, provider_ref)
+        payment = session.get(SandboxPayment, provider_ref, with_for_update=True)
+        if payment is not None and refund_id in payment.refund_ids:
+            return f"rf_{refund_id}"  # like a real provider's out_request_no: once only
         if payment is None or payment.refunded + amount > payment.amount:
             raise ProviderError("the sandbox holds no such payment to refund")
         payment.refunded += amount
+        payment.refund_ids = [*payment.refund_ids, refund_id]
         return f"rf_{refund_id}"
 
     def query(self, *, intent_id, session) -> Notice | None:
