@@ -1,7 +1,9 @@
 """Every domain's tables, imported so that one MetaData knows them all (for Alembic)."""
 
 from motormall.catalog import models as catalog_models
+from motormall.customers import models as customer_models
 from motormall.leads import models as lead_models
+from motormall.notifications import models as notification_models
 from motormall.orders import models as order_models
 from motormall.payments import ledger
 from motormall.payments import models as payment_models
@@ -15,6 +17,8 @@ metadata = Base.metadata
 __all__ = [
     "metadata",
     "catalog_models",
+    "customer_models",
+    "notification_models",
     "lead_models",
     "order_models",
     "ledger",

@@ -125,6 +125,12 @@ def csrf_token(request: Request) -> str:
     return hmac.new(_secret(request), seed.encode(), hashlib.sha256).hexdigest()
 
 
+def rotate_csrf(request: Request, response) -> None:
+    """A fresh CSRF seed when the person behind the browser changes (log in, log out), so a
+    token read before the login is worthless after it."""
+    set_cookie(request, response, CSRF_COOKIE, secrets.token_urlsafe(24), max_age=60 * 60 * 24 * 30)
+
+
 def check_csrf(request: Request, token: str | None) -> None:
     seed = request.cookies.get(CSRF_COOKIE)
     expected = hmac.new(_secret(request), (seed or "").encode(), hashlib.sha256).hexdigest()
@@ -172,4 +178,12 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     return response
 
 
-__all__ = ["SESSION_COOKIE", "render", "check_csrf", "set_cookie", "page_principal", "language"]
+__all__ = [
+    "SESSION_COOKIE",
+    "render",
+    "check_csrf",
+    "rotate_csrf",
+    "set_cookie",
+    "page_principal",
+    "language",
+]
