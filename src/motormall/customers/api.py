@@ -15,6 +15,7 @@ from motormall.customers.security import (
     login,
     throttle_registration,
 )
+from motormall.notifications.service import notify
 from motormall.platform import audit, events
 from motormall.platform.auth import Role, User, create_user
 from motormall.platform.auth import revoke_token as _revoke
@@ -79,6 +80,7 @@ def register(session, data: schemas.RegisterIn) -> User:
         customer_id=user.id,
         payload={"city": data.city},
     )
+    notify(session, user.id, "welcome", link="/search", name=user.name)
     return user
 
 

@@ -76,3 +76,16 @@ class TimelineEvent(BaseModel):
 class Timeline(BaseModel):
     items: list[TimelineEvent]
     next_cursor: str | None
+
+
+class PasswordResetIn(BaseModel):
+    email: Annotated[str, Field(min_length=3, max_length=254)]
+
+
+class PasswordResetAccepted(BaseModel):
+    detail: str
+
+
+class NewPasswordIn(BaseModel):
+    token: Annotated[str, Field(min_length=1, max_length=200)]
+    password: Annotated[str, Field(min_length=8, max_length=256)]

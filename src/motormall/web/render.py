@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -95,6 +96,25 @@ CSRF_COOKIE = "mm_csrf"
 
 templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
 
+# Counts shown in the navigation (e.g. unread notifications), registered by the domain that
+# owns them, so web/ renders without importing domains.
+NavCount = Callable[[Request, Principal], int]
+_nav_counts: dict[str, NavCount] = {}
+
+
+def register_nav_count(name: str, count: NavCount) -> None:
+    _nav_counts[name] = count
+
+
+def _nav_count(request: Request, principal: Principal | None, name: str) -> int:
+    """Computed only when a template asks, once per page."""
+    if principal is None or name not in _nav_counts:
+        return 0
+    cache = request.state.__dict__.setdefault("nav_counts", {})
+    if name not in cache:
+        cache[name] = _nav_counts[name](request, principal)
+    return cache[name]
+
 
 def language(request: Request) -> str:
     return i18n.pick_language(
@@ -168,6 +188,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         "number": lambda value: i18n.number(value, lang),
         "local_time": lambda iso, tz="Asia/Shanghai": i18n.local_time(iso, lang, tz),
         "principal": principal,
+        "nav_count": lambda name: _nav_count(request, principal, name),
         "csrf": csrf_token(request),
         **context,
     }
@@ -183,6 +204,7 @@ __all__ = [
     "render",
     "check_csrf",
     "rotate_csrf",
+    "register_nav_count",
     "set_cookie",
     "page_principal",
     "language",
