@@ -41,9 +41,9 @@ class Mailer:
         message["From"] = self.sender
         message["To"] = to
         message["Subject"] = subject
-        message["Content-Language"] = language
         message["Message-ID"] = make_msgid(domain="motormall")
         message.set_content(text)
+        message["Content-Language"] = language  # after set_content, which drops Content-*
         try:
             if self.tls:
                 smtp = smtplib.SMTP_SSL(

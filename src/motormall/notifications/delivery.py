@@ -18,6 +18,7 @@ from motormall.notifications.messages import EMAIL, SMS, TEMPLATES, language_of,
 from motormall.notifications.models import Notification
 from motormall.platform.auth import User
 from motormall.platform.db import Database
+from motormall.web import i18n
 
 log = logging.getLogger("motormall.notifications")
 
@@ -78,7 +79,8 @@ def send(out: Outgoing, *, mailer, sms) -> tuple[list[str], dict[str, str]]:
         try:
             if channel == EMAIL and mailer is not None:
                 text = out.body + (f"\n\n{out.url}\n" if out.url else "\n")
-                mailer.send(to=out.email, subject=out.title, text=text, language=out.lang)
+                language = i18n.html_lang(out.lang)
+                mailer.send(to=out.email, subject=out.title, text=text, language=language)
             elif channel == SMS and sms is not None and out.phone:
                 sms.send(to=out.phone, text=f"[motormall] {out.title}: {out.url or out.body}")
             else:
