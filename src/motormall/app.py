@@ -18,8 +18,12 @@ import motormall.jobs  # noqa: F401  the embedded consumer must know every task
 from motormall import __version__
 from motormall.catalog.api import router as catalog_router
 from motormall.customers.api import router as customers_router
+from motormall.customers.pages import router as customer_pages_router
+from motormall.customers.passwords_api import router as password_router
 from motormall.leads.api import router as leads_router
 from motormall.leads.pages import router as lead_pages_router
+from motormall.notifications.api import router as notifications_router
+from motormall.notifications.pages import router as notification_pages_router
 from motormall.orders.api import router as orders_router
 from motormall.orders.pages import router as order_pages_router
 from motormall.payments.api import router as payments_router
@@ -71,6 +75,8 @@ def create_app(
 
     api = APIRouter(prefix="/api/v1")
     api.include_router(customers_router)
+    api.include_router(password_router)
+    api.include_router(notifications_router)
     api.include_router(catalog_router)
     api.include_router(leads_router)
     api.include_router(orders_router)
@@ -81,6 +87,8 @@ def create_app(
     app.include_router(sandbox_router)
     app.include_router(order_pages_router)
     app.include_router(lead_pages_router)
+    app.include_router(notification_pages_router)
+    app.include_router(customer_pages_router)
     app.include_router(vision_pages_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

@@ -33,6 +33,7 @@ def test_register_then_login_then_me(client, db):
         "tower": None,
         "phone": "+8613800138000",
         "city": "Shanghai",
+        "locale": "en",
     }
 
 

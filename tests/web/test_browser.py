@@ -125,3 +125,30 @@ def test_carmaker_loads_references_then_a_buyer_finds_the_car_by_photo(db, live_
     first.locator("a").click()  # the buyer picks the suggestion: that model's stock nearby
     page.wait_for_url(f"**/search?model_id={ix3}**")
     assert page.locator("article.card").count() == 2
+
+
+@pytest.mark.parametrize("width,height", [(390, 844), (1280, 800)])
+def test_a_new_customer_reads_the_welcome_in_the_inbox(db, live_server, browser, width, height):
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server}/register")
+        page.fill("input[name=email]", "chen.jie@example.com")
+        page.fill("input[name=password]", "long-enough-1")
+        page.fill("input[name=name]", "Chen Jie")
+        page.fill("input[name=phone]", "138 0013 8000")
+        page.fill("input[name=city]", "Shanghai")
+        page.click("form button[type=submit]")
+        page.wait_for_url(f"{live_server}/")
+        count = page.locator("#nav-inbox .count")
+        assert count.inner_text() == "1" and count.get_attribute("aria-label") == "1 条未读消息"
+        page.click("#nav-inbox")
+        page.wait_for_url("**/notifications")
+        message = page.locator(".inbox .message").first
+        assert "欢迎来到 motormall" in message.inner_text()
+        assert "Chen Jie，您好" in message.inner_text()
+        # nothing wider than the screen, on a phone too
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        assert page.locator("#nav-inbox .count").count() == 0  # read on opening
+    finally:
+        context.close()

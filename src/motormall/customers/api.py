@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -11,8 +10,15 @@ from sqlalchemy import select
 from motormall.catalog.models import Dealer, Tower
 from motormall.customers import schemas, timeline
 from motormall.customers.events import CustomerRegistered
+from motormall.customers.security import (
+    client_address,
+    device_token_of,
+    login,
+    throttle_registration,
+)
+from motormall.notifications.service import notify
 from motormall.platform import audit, events
-from motormall.platform.auth import Role, User, authenticate, create_user, issue_token
+from motormall.platform.auth import Role, User, create_user
 from motormall.platform.auth import revoke_token as _revoke
 from motormall.platform.db import utcnow
 from motormall.platform.deps import (
@@ -22,46 +28,27 @@ from motormall.platform.deps import (
     ReadSession,
     bearer_token,
 )
-from motormall.platform.errors import Unauthenticated
 
 router = APIRouter(tags=["accounts"])
-
-
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
-def login(
-    session, settings, *, email: str, password: str, address: str
-) -> tuple[User, str, dt.datetime]:
-    """Check credentials and issue a token; shared by the API and the login page."""
-    now = utcnow()
-    user = authenticate(
-        session,
-        email=email,
-        password=password,
-        address=address,
-        now=now,
-        limits_on=settings.rate_limits_on,
-        allowed=settings.login_failures_allowed,
-        window_s=settings.login_failure_window_s,
-    )
-    if user is None:
-        session.commit()  # keep the failure count, then refuse
-        raise Unauthenticated("invalid_credentials", "E-mail or password is wrong.")
-    expires = now + dt.timedelta(hours=settings.token_ttl_hours)
-    token = issue_token(session, user, ttl=expires - now, now=now)
-    return user, token, expires
 
 
 @router.post("/auth/token", response_model=schemas.TokenOut)
 def create_token(
     body: schemas.TokenIn, request: Request, session: DbSession, settings: AppSettings
 ):
-    _, token, expires = login(
-        session, settings, email=body.email, password=body.password, address=client_address(request)
+    """Log in. Keep the reply's `device_token` and send it back as `X-Device-Token` on later
+    logins: a device that logged in before is not slowed by other people's failed guesses."""
+    done = login(
+        session,
+        settings,
+        email=body.email,
+        password=body.password,
+        address=client_address(request),
+        device_token=device_token_of(request),
     )
-    return schemas.TokenOut(access_token=token, expires_at=expires.isoformat())
+    return schemas.TokenOut(
+        access_token=done.token, expires_at=done.expires.isoformat(), device_token=done.device_token
+    )
 
 
 @router.delete("/auth/token", status_code=204)
@@ -74,6 +61,7 @@ def revoke_token(request: Request, session: DbSession, who: CurrentPrincipal):
 def register(session, data: schemas.RegisterIn) -> User:
     user = create_user(
         session,
+        locale=data.locale,
         email=data.email,
         password=data.password,
         role=Role.customer,
@@ -87,11 +75,16 @@ def register(session, data: schemas.RegisterIn) -> User:
     events.publish(
         session, CustomerRegistered(entity_id=user.id, customer_id=user.id, city=data.city)
     )
+    notify(session, user.id, "welcome", link="/search", name=user.name)
     return user
 
 
 @router.post("/auth/register", status_code=201, response_model=schemas.Created)
-def register_customer(body: schemas.RegisterIn, session: DbSession):
+def register_customer(
+    body: schemas.RegisterIn, request: Request, session: DbSession, settings: AppSettings
+):
+    """Open a customer account; registrations are counted per address (429 past the ceiling)."""
+    throttle_registration(session, settings, client_address(request))
     return schemas.Created(id=register(session, body).id)
 
 
@@ -117,6 +110,7 @@ def me(session: ReadSession, who: CurrentPrincipal):
         tower=tower,
         phone=user.phone,
         city=user.city,
+        locale=user.locale,
     )
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from motormall.platform.db import Base, UTCDateTime
+from motormall.platform.db import Base, UTCDateTime, utcnow
 
 
 class CustomerDealer(Base):
@@ -25,3 +25,15 @@ class CustomerDealer(Base):
     )
     via: Mapped[str] = mapped_column(String(40))  # the first dealing: lead, order, ...
     since: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class PasswordResetToken(Base):
+    """A one-time reset link: only its SHA-256 is kept, it expires, and it is spent once."""
+
+    __tablename__ = "password_reset_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

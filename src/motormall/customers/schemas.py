@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
@@ -17,6 +17,9 @@ class TokenOut(BaseModel):
     access_token: str
     token_type: str = "bearer"
     expires_at: str
+    device_token: str = Field(
+        description="Send back as the X-Device-Token header on later logins from this device."
+    )
 
 
 class RegisterIn(BaseModel):
@@ -27,6 +30,9 @@ class RegisterIn(BaseModel):
     name: Annotated[str, Field(min_length=1, max_length=120)]
     phone: Annotated[str, Field(min_length=3, max_length=32)]
     city: Annotated[str, Field(min_length=1, max_length=80)]
+    locale: Literal["en", "zh-CN"] = Field(
+        "en", description="The language messages to the customer are written in."
+    )
 
     @field_validator("phone")
     @classmethod
@@ -54,6 +60,7 @@ class MeOut(BaseModel):
     tower: str | None
     phone: str | None = None
     city: str | None = None
+    locale: str = "en"
 
 
 class TimelineEvent(BaseModel):
@@ -69,3 +76,16 @@ class TimelineEvent(BaseModel):
 class Timeline(BaseModel):
     items: list[TimelineEvent]
     next_cursor: str | None
+
+
+class PasswordResetIn(BaseModel):
+    email: Annotated[str, Field(min_length=3, max_length=254)]
+
+
+class PasswordResetAccepted(BaseModel):
+    detail: str
+
+
+class NewPasswordIn(BaseModel):
+    token: Annotated[str, Field(min_length=1, max_length=200)]
+    password: Annotated[str, Field(min_length=8, max_length=256)]

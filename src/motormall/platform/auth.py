@@ -2,6 +2,12 @@
 
 Identity is plumbing every domain needs, so the `users` table lives here; what a customer is
 beyond a login (identity documents, memberships, credit) belongs to the customers domain.
+
+Throttling follows OWASP's "slow down online guessing" advice: failures are counted per
+account (low ceiling) and per address (a much higher one, since a carrier NAT puts thousands
+of buyers behind one address), and a device that has logged in to the account before (it
+carries a signed device token) is exempt from both; its own failures are counted apart, so a
+stolen device token still allows only a few guesses.
 """
 
 from __future__ import annotations
@@ -9,14 +15,19 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import hashlib
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import ForeignKey, Integer, String, select
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import ForeignKey, Integer, String, case, literal, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from zxcvbn import zxcvbn
 
 from motormall.platform.db import Base, UTCDateTime, utcnow
 from motormall.platform.errors import Conflict, Invalid, RateLimited, Unauthenticated
@@ -49,6 +60,8 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(120), default="")
     phone: Mapped[str | None] = mapped_column(String(32))
     city: Mapped[str | None] = mapped_column(String(80))
+    # the language messages to this person are written in: "en" or "zh-CN"
+    locale: Mapped[str] = mapped_column(String(10), default="en", server_default="en")
     dealer_id: Mapped[int | None] = mapped_column(ForeignKey("dealers.id"), index=True)
     tower_id: Mapped[int | None] = mapped_column(ForeignKey("towers.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -65,7 +78,8 @@ class AccessToken(Base):
 
 
 class LoginFailure(Base):
-    """Failed logins per key (`account:<email>` or `address:<ip>`) in the current window."""
+    """Attempts per key in the current window: failed logins (`account:<email>`,
+    `address:<ip>`, `device:<nonce>`) and other throttled requests (`register:<ip>`, ...)."""
 
     __tablename__ = "login_failures"
 
@@ -102,11 +116,29 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def check_password_rules(password: str) -> None:
+# zxcvbn's score 2 resists a throttled online attack (10^8 guesses); below that a password is
+# a common one, a keyboard walk, a date, or made of the person's own e-mail or name.
+MIN_PASSWORD_SCORE = 2
+
+
+def check_password_rules(password: str, *, personal: tuple[str, ...] = ()) -> None:
+    """Refuse short, long and guessable passwords (zxcvbn ships its word lists offline)."""
     if len(password) < 8:
         raise Invalid("weak_password", "The password needs at least 8 characters.")
     if len(password) > 256:
         raise Invalid("weak_password", "The password may have at most 256 characters.")
+    hints = [h for value in personal if value for h in (value, *_words(value))]
+    verdict = zxcvbn(password[:100], user_inputs=hints)  # zxcvbn is slow on long inputs
+    if verdict["score"] < MIN_PASSWORD_SCORE:
+        warning = verdict["feedback"]["warning"] or "It is too easy to guess."
+        raise Invalid("weak_password", f"Choose a stronger password. {warning}".strip())
+
+
+def _words(value: str) -> list[str]:
+    """The parts of a name or e-mail and the name run together ("chen.jie@x.com" → chen,
+    jie, chenjie), so zxcvbn sees "chenjie2024" as the person's own name and a year."""
+    words = [w for w in re.split(r"[^\w]+", value.lower()) if len(w) >= 3]
+    return [*words, re.sub(r"[^\w]+", "", value.lower().split("@")[0])]
 
 
 def normalise_email(email: str) -> str:
@@ -124,9 +156,10 @@ def create_user(
     city: str | None = None,
     dealer_id: int | None = None,
     tower_id: int | None = None,
+    locale: str = "en",
 ) -> User:
-    check_password_rules(password)
     email = normalise_email(email)
+    check_password_rules(password, personal=(email, name))
     if role in DEALER_ROLES and dealer_id is None:
         raise Invalid("dealer_required", f"A {role} account must be bound to a dealer.")
     if role == Role.tower and tower_id is None:
@@ -142,10 +175,22 @@ def create_user(
         city=city,
         dealer_id=dealer_id if role in DEALER_ROLES else None,
         tower_id=tower_id if role == Role.tower else None,
+        locale=locale,
     )
     session.add(user)
     session.flush()
     return user
+
+
+def set_password(session: Session, user: User, password: str, *, now: dt.datetime) -> None:
+    """A new password; every token the account had stops working."""
+    check_password_rules(password, personal=(user.email, user.name))
+    user.password_hash = hash_password(password)
+    session.execute(
+        update(AccessToken)
+        .where(AccessToken.user_id == user.id, AccessToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
 
 
 def _token_hash(token: str) -> str:
@@ -194,6 +239,51 @@ def principal_of(user: User) -> Principal:
     )
 
 
+@dataclass(frozen=True)
+class LoginLimits:
+    """How failed logins are slowed (from Settings)."""
+
+    on: bool = True
+    account_allowed: int = 5  # failures per account per window (and per known device)
+    address_allowed: int = 100  # failures per address per window, over all accounts
+    window_s: int = 900
+    secret: str = ""  # signs device tokens
+    device_ttl_days: int = 365
+
+
+def login_limits(settings) -> LoginLimits:
+    return LoginLimits(
+        on=settings.rate_limits_on,
+        account_allowed=settings.login_failures_allowed,
+        address_allowed=settings.login_address_failures_allowed,
+        window_s=settings.login_failure_window_s,
+        secret=settings.effective_secret_key,
+        device_ttl_days=settings.login_device_days,
+    )
+
+
+def _device_signer(secret: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret, salt="motormall.login-device")
+
+
+def issue_device_token(limits: LoginLimits, user: User) -> str:
+    """A signed token naming the account and a random device nonce, given on a good login."""
+    return _device_signer(limits.secret).dumps({"u": user.id, "n": secrets.token_hex(12)})
+
+
+def known_device(limits: LoginLimits, token: str | None, user: User | None) -> str | None:
+    """The device nonce when `token` was issued to `user` and has not expired, else None."""
+    if not token or user is None or not limits.secret:
+        return None
+    try:
+        data = _device_signer(limits.secret).loads(token, max_age=limits.device_ttl_days * 86400)
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or data.get("u") != user.id:
+        return None
+    return str(data.get("n", ""))[:32] or None
+
+
 def authenticate(
     session: Session,
     *,
@@ -201,51 +291,88 @@ def authenticate(
     password: str,
     address: str,
     now: dt.datetime,
-    limits_on: bool,
-    allowed: int,
-    window_s: int,
+    limits: LoginLimits,
+    device_token: str | None = None,
 ) -> User | None:
-    """Check a password; None when it is wrong. Failures are counted per account and per
-    address (the caller commits them before refusing), and too many get RateLimited.
+    """Check a password; None when it is wrong. Failures are counted atomically per account
+    and per address, or per device for a device that logged in to this account before (the
+    caller commits them before refusing); past a ceiling the login gets RateLimited.
 
     Only failures count, so a carrier NAT full of buyers logging in correctly is never slowed.
     """
     email = normalise_email(email)
-    keys = [f"account:{email}", f"address:{address}"]
-    if limits_on:
-        _refuse_if_throttled(session, keys, now=now, allowed=allowed, window_s=window_s)
     user = session.scalar(select(User).where(User.email == email))
+    device = known_device(limits, device_token, user)
+    if device:
+        ceilings = {f"device:{device}": limits.account_allowed}
+    else:
+        ceilings = {
+            f"account:{email}": limits.account_allowed,
+            f"address:{address}": limits.address_allowed,
+        }
+    if limits.on:
+        _refuse_if_throttled(session, ceilings, now=now, window_s=limits.window_s)
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
         ok = user is not None
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok:
-        if limits_on:
-            _count_failure(session, keys, now=now, window_s=window_s)
+        if limits.on:
+            for key in ceilings:
+                count_attempt(session, key, now=now, window_s=limits.window_s)
         return None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
 
 
-def _refuse_if_throttled(session, keys, *, now, allowed, window_s) -> None:
-    for row in session.scalars(select(LoginFailure).where(LoginFailure.key.in_(keys))):
+def _refuse_if_throttled(session, ceilings: dict[str, int], *, now, window_s) -> None:
+    for row in session.scalars(select(LoginFailure).where(LoginFailure.key.in_(ceilings))):
         age = (now - row.window_start).total_seconds()
-        if age < window_s and row.failures >= allowed:
+        if age < window_s and row.failures >= ceilings[row.key]:
             raise RateLimited(
                 "too_many_failed_logins",
-                "Too many failed logins. Wait before trying again, or reset your password.",
+                "Too many failed logins. Wait before trying again, log in from a device you "
+                'have used before, or reset your password ("Forgot your password?").',
                 retry_after=max(1, int(window_s - age)),
             )
 
 
-def _count_failure(session, keys, *, now, window_s) -> None:
-    for key in keys:
-        row = session.get(LoginFailure, key)
-        if row is None:
-            session.add(LoginFailure(key=key, window_start=now, failures=1))
-        elif (now - row.window_start).total_seconds() >= window_s:
-            row.window_start, row.failures = now, 1
-        else:
-            row.failures += 1
+def count_attempt(session: Session, key: str, *, now: dt.datetime, window_s: int) -> int:
+    """Add one to `key`'s counter for the current window in a single statement (so parallel
+    requests never lose an update) and return the new count; a lapsed window starts again."""
+    table = LoginFailure.__table__
+    lapsed = table.c.window_start <= now - dt.timedelta(seconds=window_s)
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = (
+        insert(table)
+        .values(key=key, window_start=now, failures=1)
+        .on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={
+                "failures": case((lapsed, 1), else_=table.c.failures + 1),
+                "window_start": case(
+                    (lapsed, literal(now, UTCDateTime())), else_=table.c.window_start
+                ),
+            },
+        )
+        .returning(table.c.failures)
+    )
+    return session.execute(stmt).scalar_one()
+
+
+def attempts_in_window(session: Session, key: str, *, now: dt.datetime, window_s: int) -> int:
+    row = session.get(LoginFailure, key)
+    if row is None or (now - row.window_start).total_seconds() >= window_s:
+        return 0
+    return row.failures
+
+
+def forget_failures(session: Session, email: str) -> None:
+    """A password reset lifts the account's lock at once."""
+    session.execute(
+        update(LoginFailure)
+        .where(LoginFailure.key == f"account:{normalise_email(email)}")
+        .values(failures=0)
+    )

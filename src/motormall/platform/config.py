@@ -24,8 +24,18 @@ class Settings(BaseSettings):
     default_currency: str = "CNY"
     default_timezone: str = "Asia/Shanghai"
     idempotency_ttl_hours: int = 24
-    login_failures_allowed: int = 5  # per account and per address, per window
+    login_failures_allowed: int = 5  # per account (or per known device), per window
+    login_address_failures_allowed: int = 100  # per address over all accounts (carrier NATs)
     login_failure_window_s: int = 900
+    login_device_days: int = 365  # a device that logged in is exempt this long
+    registrations_per_address: int = 20  # per window: so registration cannot enumerate at speed
+    registration_window_s: int = 3600
+    password_reset_minutes: int = 60  # a reset link works once, for this long
+    # customer notifications: e-mail when an SMTP URL is given (smtp://, smtps://, and
+    # ?starttls=true), text messages through a provider ("log" writes them to the log)
+    smtp_url: str = ""
+    smtp_from: str = "motormall <no-reply@motormall.local>"
+    sms_provider: str = "log"  # log | off
     db_pool_size: int = 16
     # orders and payments
     order_hold_minutes: int = 15  # a reservation lapses unless the deposit is paid in time

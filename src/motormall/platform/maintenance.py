@@ -23,10 +23,11 @@ def purge(now: dt.datetime) -> dict[str, int]:
         tokens = session.execute(
             delete(AccessToken).where(AccessToken.expires_at < now - dt.timedelta(days=1))
         ).rowcount
+        # the longest window any counter uses (logins, registrations, reset requests)
+        window_s = max(settings.login_failure_window_s, settings.registration_window_s)
         logins = session.execute(
             delete(LoginFailure).where(
-                LoginFailure.window_start
-                < now - dt.timedelta(seconds=settings.login_failure_window_s)
+                LoginFailure.window_start < now - dt.timedelta(seconds=window_s)
             )
         ).rowcount
     return {"idempotency_keys": keys, "tokens": tokens, "login_failures": logins}

@@ -25,8 +25,15 @@ from motormall.catalog.models import (
 )
 from motormall.catalog.photos import PHOTO_FILE, slug
 from motormall.catalog.photos import render as render_photo
-from motormall.customers.api import client_address, login, register
+from motormall.customers.api import register
 from motormall.customers.schemas import RegisterIn
+from motormall.customers.security import (
+    DEVICE_COOKIE,
+    client_address,
+    device_token_of,
+    login,
+    throttle_registration,
+)
 from motormall.orders import service as order_service
 from motormall.orders.api import order_out
 from motormall.platform.auth import Role, revoke_token
@@ -36,7 +43,15 @@ from motormall.platform.errors import DomainError
 from motormall.platform.money import parse_amount
 from motormall.web import STATIC_DIR
 from motormall.web.i18n import LANGUAGES
-from motormall.web.render import LANG_COOKIE, check_csrf, page_principal, render, set_cookie
+from motormall.web.render import (
+    LANG_COOKIE,
+    check_csrf,
+    language,
+    page_principal,
+    render,
+    rotate_csrf,
+    set_cookie,
+)
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 12
@@ -249,23 +264,49 @@ def login_submit(
 ):
     try:
         check_csrf(request, csrf_token)
-        user, token, expires = login(
-            session, settings, email=email, password=password, address=client_address(request)
+        done = login(
+            session,
+            settings,
+            email=email,
+            password=password,
+            address=client_address(request),
+            device_token=device_token_of(request),
         )
     except DomainError as exc:
-        return render(
+        status = {"csrf_failed": 400, "too_many_failed_logins": 429}.get(exc.code, 401)
+        response = render(
             request,
             "login.html",
-            status_code=400 if exc.code == "csrf_failed" else 401,
+            status_code=status,
             next=_safe_next(next),
             error=exc.detail,
             email=email,
         )
-    target = _safe_next(next) if next not in {"", "/"} else _home_for(user.role)
-    response = RedirectResponse(target, status_code=303)
+        if status == 429:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    target = _safe_next(next) if next not in {"", "/"} else _home_for(done.user.role)
+    return _logged_in(request, RedirectResponse(target, status_code=303), done, settings)
+
+
+def _logged_in(request, response, done, settings):
+    """The session cookie, the device cookie that exempts this browser from others' failed
+    guesses next time, and a fresh CSRF seed."""
     set_cookie(
-        request, response, SESSION_COOKIE, token, max_age=int((expires - utcnow()).total_seconds())
+        request,
+        response,
+        SESSION_COOKIE,
+        done.token,
+        max_age=int((done.expires - utcnow()).total_seconds()),
     )
+    set_cookie(
+        request,
+        response,
+        DEVICE_COOKIE,
+        done.device_token,
+        max_age=settings.login_device_days * 86400,
+    )
+    rotate_csrf(request, response)
     return response
 
 
@@ -277,6 +318,7 @@ def logout(request: Request, session: DbSession, csrf_token: Annotated[str, Form
         revoke_token(session, token, now=utcnow())
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
+    rotate_csrf(request, response)
     return response
 
 
@@ -300,10 +342,18 @@ def register_submit(
     form = {"email": email, "name": name, "phone": phone, "city": city}
     try:
         check_csrf(request, csrf_token)
-        data = RegisterIn(email=email, password=password, name=name, phone=phone, city=city)
+        throttle_registration(session, settings, client_address(request))
+        data = RegisterIn(
+            email=email,
+            password=password,
+            name=name,
+            phone=phone,
+            city=city,
+            locale="zh-CN" if language(request) == "zh_Hans" else "en",
+        )
         register(session, data)
         session.flush()
-        _, token, expires = login(
+        done = login(
             session, settings, email=email, password=password, address=client_address(request)
         )
     except ValidationError as exc:
@@ -313,12 +363,9 @@ def register_submit(
             request, "register.html", status_code=422, form=form, error=f"{field}: {err['msg']}"
         )
     except DomainError as exc:
-        return render(request, "register.html", status_code=422, form=form, error=exc.detail)
-    response = RedirectResponse("/", status_code=303)
-    set_cookie(
-        request, response, SESSION_COOKIE, token, max_age=int((expires - utcnow()).total_seconds())
-    )
-    return response
+        status = 429 if exc.code == "too_many_requests" else 422
+        return render(request, "register.html", status_code=status, form=form, error=exc.detail)
+    return _logged_in(request, RedirectResponse("/", status_code=303), done, settings)
 
 
 # --- dealer portal and OEM console -------------------------------------------------------

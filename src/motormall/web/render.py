@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -95,6 +96,25 @@ CSRF_COOKIE = "mm_csrf"
 
 templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
 
+# Counts shown in the navigation (e.g. unread notifications), registered by the domain that
+# owns them, so web/ renders without importing domains.
+NavCount = Callable[[Request, Principal], int]
+_nav_counts: dict[str, NavCount] = {}
+
+
+def register_nav_count(name: str, count: NavCount) -> None:
+    _nav_counts[name] = count
+
+
+def _nav_count(request: Request, principal: Principal | None, name: str) -> int:
+    """Computed only when a template asks, once per page."""
+    if principal is None or name not in _nav_counts:
+        return 0
+    cache = request.state.__dict__.setdefault("nav_counts", {})
+    if name not in cache:
+        cache[name] = _nav_counts[name](request, principal)
+    return cache[name]
+
 
 def language(request: Request) -> str:
     return i18n.pick_language(
@@ -123,6 +143,12 @@ def csrf_token(request: Request) -> str:
         seed = secrets.token_urlsafe(24)
         request.state.new_csrf = seed
     return hmac.new(_secret(request), seed.encode(), hashlib.sha256).hexdigest()
+
+
+def rotate_csrf(request: Request, response) -> None:
+    """A fresh CSRF seed when the person behind the browser changes (log in, log out), so a
+    token read before the login is worthless after it."""
+    set_cookie(request, response, CSRF_COOKIE, secrets.token_urlsafe(24), max_age=60 * 60 * 24 * 30)
 
 
 def check_csrf(request: Request, token: str | None) -> None:
@@ -162,6 +188,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         "number": lambda value: i18n.number(value, lang),
         "local_time": lambda iso, tz="Asia/Shanghai": i18n.local_time(iso, lang, tz),
         "principal": principal,
+        "nav_count": lambda name: _nav_count(request, principal, name),
         "csrf": csrf_token(request),
         **context,
     }
@@ -172,4 +199,13 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     return response
 
 
-__all__ = ["SESSION_COOKIE", "render", "check_csrf", "set_cookie", "page_principal", "language"]
+__all__ = [
+    "SESSION_COOKIE",
+    "render",
+    "check_csrf",
+    "rotate_csrf",
+    "register_nav_count",
+    "set_cookie",
+    "page_principal",
+    "language",
+]

@@ -1,0 +1,81 @@
+"""What each kind of notification says, in the reader's language, and where it goes.
+
+Texts are msgids of the translation catalogue (`locale/`), filled with the row's params with
+Python's %(name)s placeholders, so a message is written once and read in English or Chinese.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from motormall.web import i18n
+
+INBOX, EMAIL, SMS = "inbox", "email", "sms"
+# users.locale ("en", "zh-CN") → the catalogue's language
+CATALOGUE = {"en": "en", "zh-CN": "zh_Hans"}
+LOCALE_OF_LANGUAGE = {v: k for k, v in CATALOGUE.items()}
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction; it is translated when the message is rendered."""
+    return message
+
+
+@dataclass(frozen=True)
+class Template:
+    title: str
+    body: str
+    channels: tuple[str, ...] = (INBOX, EMAIL)
+    # a message carrying a secret (a reset link) is sent, never kept in the inbox, and its
+    # params and link are wiped once it is delivered
+    secret: bool = False
+
+
+TEMPLATES: dict[str, Template] = {
+    "welcome": Template(
+        N_("Welcome to motormall"),
+        N_(
+            "Hello %(name)s, your account is ready. Find a car, ask a dealer and follow your "
+            "orders here; we will tell you when something needs you."
+        ),
+    ),
+    "password_reset": Template(
+        N_("Reset your motormall password"),
+        N_(
+            "Someone asked to reset the password of your motormall account. Open the link "
+            "within %(minutes)s minutes to choose a new one. If it was not you, ignore this "
+            "message: your password stays as it is."
+        ),
+        channels=(EMAIL,),
+        secret=True,
+    ),
+    "password_changed": Template(
+        N_("Your password was changed"),
+        N_(
+            "The password of your motormall account was changed and every session was logged "
+            "out. If it was not you, reset your password now and tell us."
+        ),
+        channels=(INBOX, EMAIL, SMS),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    title: str
+    body: str
+
+
+def language_of(locale: str | None) -> str:
+    return CATALOGUE.get(locale or "", i18n.DEFAULT)
+
+
+def render(kind: str, params: dict, lang: str) -> Rendered:
+    """The message in `lang` (a catalogue language: "en", "zh_Hans")."""
+    template = TEMPLATES[kind]
+    tr = i18n.translations(lang)
+    try:
+        body = tr.gettext(template.body) % params
+    except (KeyError, TypeError, ValueError):  # a wiped secret message, or old params
+        body = tr.gettext(template.title)
+    return Rendered(tr.gettext(template.title), body)
