@@ -57,6 +57,32 @@ TEMPLATES: dict[str, Template] = {
         ),
         channels=(INBOX, EMAIL, SMS),
     ),
+    "lead_assigned": Template(
+        N_("A dealer will contact you"),
+        N_(
+            "Your inquiry went to %(dealer)s. They will call or write to you soon; you can "
+            "also visit them."
+        ),
+    ),
+    "order_reserved": Template(
+        N_("The car is held for you"),
+        N_(
+            "Car %(vin)s is reserved for you. Pay the deposit before the hold ends to keep "
+            "it; after that the car goes back on sale."
+        ),
+    ),
+    "order_handed_over": Template(
+        N_("Enjoy your new car"),
+        N_(
+            "Car %(vin)s is yours. Your dealer looks after it from now on: book service and "
+            "find your documents here."
+        ),
+    ),
+    "refund_sent": Template(
+        N_("Your money is on its way back"),
+        N_("We returned %(amount)s CNY to the account you paid from."),
+        channels=(INBOX, EMAIL, SMS),
+    ),
 }
 
 
