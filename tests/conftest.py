@@ -39,13 +39,29 @@ def pytest_addoption(parser):
     parser.addoption(
         "--db",
         default="sqlite,postgresql",
-        help="comma-separated backends to run database tests on",
+        help="comma-separated backends to run database tests on (sqlite, postgresql)",
     )
+
+
+def chosen_backends(value: str) -> list[str]:
+    """The backends named by --db; a name we do not know is a usage error, not a silent skip."""
+    names = [n.strip() for n in value.split(",") if n.strip()]
+    unknown = [n for n in names if n not in BACKENDS]
+    if unknown or not names:
+        raise pytest.UsageError(
+            f"--db={value!r}: unknown database {', '.join(unknown) or '(none given)'}; "
+            f"choose from {', '.join(BACKENDS)}"
+        )
+    return names
+
+
+def pytest_configure(config):
+    chosen_backends(config.getoption("--db"))
 
 
 def pytest_generate_tests(metafunc):
     if "backend" in metafunc.fixturenames:
-        chosen = [b for b in metafunc.config.getoption("--db").split(",") if b in BACKENDS]
+        chosen = chosen_backends(metafunc.config.getoption("--db"))
         metafunc.parametrize("backend", chosen, scope="session")
 
 
