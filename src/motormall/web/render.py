@@ -73,6 +73,7 @@ LABELS = {
     "over_capacity": N_("Over capacity"),
     "outside_radius": N_("Far away"),
     "radius_widened": N_("Wider search"),
+    "no_dealer_left": N_("No other dealer"),
 }
 # Demo and common city names (dealer cities are stored in English).
 CITY_NAMES = [
