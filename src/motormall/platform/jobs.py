@@ -40,20 +40,31 @@ _PENDING = "motormall_after_commit"
 
 
 def after_commit(session: Session, task, *args, **kwargs) -> None:
-    """Send `task(*args)` once `session` commits; forget it if the session rolls back."""
-    session.info.setdefault(_PENDING, []).append((task, args, kwargs))
+    """Send `task(*args)` once `session` commits; forget it if the session rolls back, or if
+    the savepoint it was asked for in rolls back."""
+    savepoints = []
+    tx = session.get_nested_transaction()
+    while tx is not None and tx.nested:
+        savepoints.append(tx)
+        tx = tx.parent
+    session.info.setdefault(_PENDING, []).append((tuple(savepoints), task, args, kwargs))
 
 
 @event.listens_for(Session, "after_commit")
 def _send_pending(session: Session) -> None:
-    for task, args, kwargs in session.info.pop(_PENDING, []):
+    if session.in_nested_transaction():  # a savepoint released: the work is not committed yet
+        return
+    for _savepoints, task, args, kwargs in session.info.pop(_PENDING, []):
         task(*args, **kwargs)
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_pending(session: Session, previous_transaction) -> None:
-    if previous_transaction.parent is None:  # the outer transaction, not a savepoint
+    if previous_transaction.parent is None:  # the outer transaction
         session.info.pop(_PENDING, None)
+    elif previous_transaction.nested:  # a savepoint: only what was asked for inside it
+        pending = session.info.get(_PENDING, [])
+        pending[:] = [p for p in pending if previous_transaction not in p[0]]
 
 
 # --- consumers ----------------------------------------------------------------------------
