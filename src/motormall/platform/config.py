@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     login_failures_allowed: int = 5  # per account and per address, per window
     login_failure_window_s: int = 900
     db_pool_size: int = 16
+    # deliver dealers' webhooks to loopback/private/link-local addresses (off: public only)
+    webhook_allow_private: bool = False
     # orders and payments
     order_hold_minutes: int = 15  # a reservation lapses unless the deposit is paid in time
     deposit_amount: str = "5000.00"
