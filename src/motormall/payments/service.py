@@ -199,7 +199,12 @@ def apply_notice(
             ProviderNotification.notification_id == notice.notification_id,
         )
     )
-    intent = session.get(PaymentIntent, notice.intent_id, with_for_update=True)
+    # populate_existing: a caller that loaded the intent before (reconciliation lists them
+    # first) must see the row as it is once the lock is ours, not its stale copy, or a
+    # payment applied meanwhile by a delivery is posted a second time.
+    intent = session.get(
+        PaymentIntent, notice.intent_id, with_for_update=True, populate_existing=True
+    )
     if intent is None or intent.provider != provider:
         raise NotFound("payment_not_found", f"No payment {notice.intent_id} at {provider}.")
     record.outcome = outcome = _apply(session, intent, notice, settings=settings, now=now)
@@ -247,7 +252,7 @@ def _apply(session, intent: PaymentIntent, notice: Notice, *, settings, now) -> 
         order_id=intent.order_id,
         intent_id=intent.id,
     )
-    order = session.get(Order, intent.order_id, with_for_update=True)
+    order = session.get(Order, intent.order_id, with_for_update=True, populate_existing=True)
     events.emit(
         session,
         f"payment.{purpose.value}_received",
