@@ -21,6 +21,7 @@ import pytest
 import uvicorn
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
+from huey.signals import SIGNAL_ERROR
 from sqlalchemy import create_engine, text
 
 from motormall.platform import auth, jobs
@@ -39,14 +40,60 @@ def pytest_addoption(parser):
     parser.addoption(
         "--db",
         default="sqlite,postgresql",
-        help="comma-separated backends to run database tests on",
+        help="comma-separated backends to run database tests on (sqlite, postgresql)",
     )
+
+
+def chosen_backends(value: str) -> list[str]:
+    """The backends named by --db; a name we do not know is a usage error, not a silent skip."""
+    names = [n.strip() for n in value.split(",") if n.strip()]
+    unknown = [n for n in names if n not in BACKENDS]
+    if unknown or not names:
+        raise pytest.UsageError(
+            f"--db={value!r}: unknown database {', '.join(unknown) or '(none given)'}; "
+            f"choose from {', '.join(BACKENDS)}"
+        )
+    return names
+
+
+def pytest_configure(config):
+    chosen_backends(config.getoption("--db"))
 
 
 def pytest_generate_tests(metafunc):
     if "backend" in metafunc.fixturenames:
-        chosen = [b for b in metafunc.config.getoption("--db").split(",") if b in BACKENDS]
+        chosen = chosen_backends(metafunc.config.getoption("--db"))
         metafunc.parametrize("backend", chosen, scope="session")
+
+
+class JobErrors(list):
+    """Exceptions raised by background tasks during a test. Huey logs a task's exception
+    instead of raising it, so without this a failing job would pass unnoticed."""
+
+    def take(self) -> list[tuple[str, BaseException]]:
+        """The errors so far, which the test expected (they no longer fail it)."""
+        taken = list(self)
+        self.clear()
+        return taken
+
+
+_job_errors = JobErrors()
+
+
+@jobs.huey.signal(SIGNAL_ERROR)
+def _record_job_error(signal, task, exc=None):
+    _job_errors.append((task.name, exc))
+
+
+@pytest.fixture(autouse=True)
+def job_errors():
+    """Fails the test when a background job raised (take() the ones a test expects)."""
+    _job_errors.clear()
+    yield _job_errors
+    if _job_errors:
+        found = "; ".join(f"{name}: {exc!r}" for name, exc in _job_errors)
+        _job_errors.clear()
+        pytest.fail(f"a background job failed during the test: {found}", pytrace=False)
 
 
 def _free_port() -> int:

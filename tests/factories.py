@@ -62,7 +62,14 @@ def network(
             )
         tower = service.create_tower(
             s,
-            schemas.TowerIn(code="TWR-SH1", city="Shanghai", lat=31.293, lon=121.162, bays=4),
+            schemas.TowerIn(
+                code="TWR-SH1",
+                city="Shanghai",
+                lat=31.293,
+                lon=121.162,
+                bays=4,
+                dealers=[c for c in made if c.startswith("SH")],
+            ),
             actor_id=None,
         )
         first = next(iter(made.values()))

@@ -41,3 +41,19 @@ def test_housekeeping_purges_what_expired(db):
         idempotency.begin(s, scope="s", key="old", body={})
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=3)
     assert purge(later)["idempotency_keys"] == 1
+
+
+def test_a_released_savepoint_does_not_send_and_a_rolled_back_one_drops_its_jobs(db):
+    sent.clear()
+    with db.transaction() as s:
+        jobs.after_commit(s, "tests.remember", "outer")
+        with s.begin_nested():
+            jobs.after_commit(s, "tests.remember", "kept savepoint")
+        assert sent == []  # releasing a savepoint commits nothing
+        with pytest.raises(RuntimeError), s.begin_nested():
+            jobs.after_commit(s, "tests.remember", "rolled back savepoint")
+            with s.begin_nested():
+                jobs.after_commit(s, "tests.remember", "inside the rolled back one")
+            raise RuntimeError
+        assert sent == []
+    assert sent == ["outer", "kept savepoint"]

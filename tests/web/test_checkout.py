@@ -44,7 +44,9 @@ def test_checkout_reserve_pay_deposit_then_dealer_hands_over(client, db):
     assert r.headers["location"] == order_url
     order = client.get(order_url)
     assert "Deposit paid" in order.text and "Pay the balance" in order.text
-    assert "My orders" in client.get("/orders").text
+    # the buyer's list shows this order and its state ("My orders" is in every page's menu)
+    mine = client.get("/orders").text
+    assert f'<a href="{order_url}">{vin}</a></td><td>Deposit paid</td>' in mine
 
     r = client.post(
         f"{order_url}/pay",

@@ -1,8 +1,16 @@
 """Lead pages: ask about a car, see who will call and by when; the dealer's inbox."""
 
+import pytest
+
 from tests import factories as f
 from tests.web.test_checkout import _login
 from tests.web.test_pages import csrf_of
+
+
+@pytest.fixture
+def settings(settings):
+    """The webhook receiver below listens on loopback: the operator's setting allows it."""
+    return settings.model_copy(update={"webhook_allow_private": True})
 
 
 def test_ask_the_dealer_then_the_dealer_answers_from_the_inbox(client, db):
@@ -23,6 +31,7 @@ def test_ask_the_dealer_then_the_dealer_answers_from_the_inbox(client, db):
     _login(client, "staff@test.dev")
     inbox = client.get("/dealer/leads")
     assert "Saturday?" in inbox.text and 'class="countdown"' in inbox.text
+    assert 'class="badge-status status-new"' in inbox.text
     lead_id = r.headers["location"].rsplit("/", 1)[1]
     done = client.post(
         f"/dealer/leads/{lead_id}/events",
@@ -30,7 +39,10 @@ def test_ask_the_dealer_then_the_dealer_answers_from_the_inbox(client, db):
         follow_redirects=False,
     )
     assert done.status_code == 303
-    assert "Contacted" in client.get("/dealer/leads").text
+    # the lead's status badge, not the "Contacted" button every lead carries
+    after = client.get("/dealer/leads").text
+    assert 'class="badge-status status-contacted">Contacted</span>' in after
+    assert "status-new" not in after
     refused = client.post(
         f"/dealer/leads/{lead_id}/events", data={"type": "lost", "csrf_token": csrf_of(inbox.text)}
     )

@@ -93,7 +93,7 @@ def test_register_page_creates_a_customer(client, stocked):
     assert me["phone"] == "+8613800138000" and me["role"] == "customer"
 
 
-def test_oem_console_shows_the_ledger_and_lead_conversion(client, stocked):
+def test_oem_console_shows_the_ledger_and_lead_conversion(client, db, stocked):
     page = client.get("/login")
     client.post(
         "/login",
@@ -105,7 +105,23 @@ def test_oem_console_shows_the_ledger_and_lead_conversion(client, stocked):
         headers=buyer,
         json={"channel": "web", "model_id": stocked["models"][0], "near": "31.22,121.54"},
     )
+    # money in the books first: "balanced" on an empty ledger proves nothing
+    from tests.orders import helpers as h
+
+    vin = f.stock(db, stocked["dealers"]["SH-1"], stocked["trims"][0], [9])[0]
+    order = h.reserve(client, buyer, vin).json()
+    h.pay(client, db, buyer, order["id"], "deposit", "5000.00")
     console = client.get("/oem")
     assert console.status_code == 200
     assert 'id="ledger-status" class="ok"' in console.text
+    assert '<td class="vin">customer_deposits</td><td>-CN¥5,000</td>' in console.text
     assert "<td>SH-1</td><td>1</td>" in console.text
+    # and the console does say so when the books stop balancing
+    from motormall.payments.ledger import LedgerPosting, LedgerTransaction
+
+    with db.transaction() as s:
+        txn = LedgerTransaction(kind="broken", currency="CNY")
+        s.add(txn)
+        s.flush()
+        s.add(LedgerPosting(transaction_id=txn.id, account="x", debit=1, currency="CNY"))
+    assert 'id="ledger-status" class="error"' in client.get("/oem").text

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from motormall.catalog.models import Dealer, Tower, Trim, Vehicle, VehicleStatus
+from motormall.catalog.models import Dealer, Tower, Trim, Vehicle, VehicleStatus, tower_dealers
 from motormall.catalog.vin import normalise_vin
 from motormall.platform import audit
 from motormall.platform.errors import Conflict, DomainError, Invalid
@@ -62,6 +62,12 @@ def import_inventory(
     trims = {t.id: t for t in session.scalars(select(Trim))}
     towers = {t.code: t for t in session.scalars(select(Tower))}
     brand_ids = {b.id for b in dealer.brands}
+    # the towers the carmaker assigned this dealer to: the only bays it may fill
+    served = set(
+        session.scalars(
+            select(tower_dealers.c.tower_id).where(tower_dealers.c.dealer_id == dealer.id)
+        )
+    )
 
     for number, raw in enumerate(lines[1:], start=2):
         try:
@@ -77,6 +83,14 @@ def import_inventory(
             row = _parse(number, text, header, trims, towers, brand_ids, today)
         except DomainError as exc:
             report.reject(number, exc.code, exc.detail)
+            continue
+        if row.tower is not None and row.tower.id not in served:
+            report.reject(
+                number,
+                "tower_not_assigned",
+                f"tower {row.tower.code} does not serve dealer {dealer.code}; "
+                "the carmaker assigns the dealers that stock a tower",
+            )
             continue
         if row.vin in seen:
             report.reject(

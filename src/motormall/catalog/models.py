@@ -121,6 +121,15 @@ class Dealer(Base):
     brands: Mapped[list[Brand]] = relationship(secondary=dealer_brands, lazy="selectin")
 
 
+# The dealers the carmaker assigns to a tower: only they place stock in its bays.
+tower_dealers = Table(
+    "tower_dealers",
+    Base.metadata,
+    Column("tower_id", ForeignKey("towers.id", ondelete="CASCADE"), primary_key=True),
+    Column("dealer_id", ForeignKey("dealers.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
 class Tower(Base):
     """A self-service car vending machine tower with numbered bays."""
 
@@ -135,6 +144,7 @@ class Tower(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     opening_hours: Mapped[dict] = mapped_column(JSON, default=lambda: dict(DEFAULT_OPENING_HOURS))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    dealers: Mapped[list[Dealer]] = relationship(secondary=tower_dealers, lazy="selectin")
 
 
 class Vehicle(Base):

@@ -127,6 +127,11 @@ class DealerOut(BaseModel):
 class TowerIn(Place):
     code: Code
     bays: Annotated[int, Field(ge=1, le=1_000)]
+    dealers: list[Code] = Field(
+        default_factory=list,
+        max_length=200,
+        description="codes of the dealers the carmaker assigns to the tower; only they stock it",
+    )
 
 
 class TowerOut(BaseModel):
@@ -138,6 +143,7 @@ class TowerOut(BaseModel):
     bays: int
     timezone: str
     opening_hours: dict[str, list[str]]
+    dealers: list[str] = []
 
 
 class ImportRejection(BaseModel):

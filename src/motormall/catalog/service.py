@@ -92,6 +92,14 @@ def _brand_for_write(session: Session, code: str) -> Brand:
         raise Invalid("unknown_brand", f"No brand with code {code!r}; create it first.") from None
 
 
+def _dealer_for_write(session: Session, code: str) -> Dealer:
+    """A dealer named in a body: unknown is bad input (422), not a missing resource."""
+    try:
+        return dealer_by_code(session, code)
+    except NotFound:
+        raise Invalid("unknown_dealer", f"No dealer with code {code!r}; create it first.") from None
+
+
 def create_trim(session: Session, data: schemas.TrimIn, *, actor_id: str | None) -> Trim:
     model = session.get(CarModel, data.model_id)
     if model is None:
@@ -142,6 +150,9 @@ def create_tower(session: Session, data: schemas.TowerIn, *, actor_id: str | Non
     code = data.code.upper()
     if session.scalar(select(Tower.id).where(Tower.code == code)):
         raise _exists("Tower", code)
+    dealers = [
+        _dealer_for_write(session, d) for d in dict.fromkeys(d.upper() for d in data.dealers)
+    ]
     tower = Tower(
         code=code,
         city=data.city,
@@ -150,6 +161,7 @@ def create_tower(session: Session, data: schemas.TowerIn, *, actor_id: str | Non
         bays=data.bays,
         timezone=data.timezone,
         opening_hours=data.opening_hours or dict(DEFAULT_OPENING_HOURS),
+        dealers=dealers,
     )
     session.add(tower)
     session.flush()
@@ -213,4 +225,5 @@ def tower_out(tower: Tower) -> schemas.TowerOut:
         bays=tower.bays,
         timezone=tower.timezone,
         opening_hours=tower.opening_hours,
+        dealers=sorted(d.code for d in tower.dealers),
     )

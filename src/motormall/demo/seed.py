@@ -53,6 +53,9 @@ def seed(session: Session, progress: Callable[[str], None] = lambda _: None) -> 
     progress(f"catalog: {len(brands)} brands, {len(trims)} trims")
     dealers = _dealers(session, brands, rng)
     towers = _towers(session)
+    for tower in towers:  # the carmaker assigns each tower to the dealers of its city
+        if not tower.dealers:
+            tower.dealers = [d for d in dealers if d.city == tower.city]
     counts["dealers"], counts["towers"] = len(dealers), len(towers)
     progress(f"network: {len(dealers)} dealers, {len(towers)} towers")
     counts["vehicles_added"] = _stock(session, dealers, towers, trims, rng, progress)

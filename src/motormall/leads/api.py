@@ -41,7 +41,8 @@ def lead_out(session, lead, who: Principal) -> schemas.LeadOut:
             .where(LeadAssignment.lead_id == lead.id)
             .order_by(LeadAssignment.at, LeadAssignment.id)
         ).all()
-        # a dealer sees the scores of decisions that involve it, not other dealers' details
+        # a dealer sees the decisions that involve it, and in them only its own routing facts
+        own = None if who.is_admin else codes.get(who.dealer_id)
         assignments = [
             schemas.Assignment(
                 dealer=codes[a.dealer_id],
@@ -49,7 +50,7 @@ def lead_out(session, lead, who: Principal) -> schemas.LeadOut:
                 at=a.at.isoformat(),
                 radius_km=a.radius_km,
                 flags=a.flags,
-                candidates=a.candidates,
+                candidates=[c for c in a.candidates if own is None or c.get("dealer") == own],
             )
             for a in rows
             if who.is_admin or who.dealer_id in (a.dealer_id, a.from_dealer_id)

@@ -21,8 +21,8 @@ def sla_sweep():
 
 def deliver(delivery_id: str) -> str:
     db = get_database()
-    with db.reading() as session:
-        outgoing = webhooks.prepare(session, delivery_id)
+    with db.transaction() as session:  # claimed and committed before sending
+        outgoing = webhooks.claim(session, delivery_id, now=utcnow())
     if outgoing is None:
         return "skipped"
     error = webhooks.send(outgoing)

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from motormall.leads import service, webhooks
+from motormall.leads import service, targets, webhooks
 from motormall.leads.api import lead_out
 from motormall.leads.models import DealerEndpoint, WebhookDelivery
 from motormall.leads.schemas import WebhookIn
@@ -18,9 +18,10 @@ from motormall.platform.auth import Role
 from motormall.platform.db import utcnow
 from motormall.platform.deps import DbSession, ReadSession
 from motormall.platform.errors import DomainError
-from motormall.web.render import check_csrf, page_principal, render
+from motormall.web.render import N_, check_csrf, page_principal, render
 
 router = APIRouter(include_in_schema=False)
+NOT_PUBLIC = N_("Webhooks go only to a public internet address, not to a private network.")
 
 
 def _login_first(request: Request, back: str):
@@ -147,7 +148,10 @@ def webhooks_save(
         return _webhooks(request, session, who, error="Give a full http(s) URL.", status_code=422)
     except DomainError as exc:
         return _webhooks(request, session, who, error=exc.detail, status_code=400)
-    webhooks.set_endpoint(session, who.dealer_id, str(checked.url), now=utcnow())
+    try:
+        webhooks.set_endpoint(session, who.dealer_id, str(checked.url), now=utcnow())
+    except targets.TargetForbidden:
+        return _webhooks(request, session, who, error=NOT_PUBLIC, status_code=422)
     return RedirectResponse("/dealer/webhooks", status_code=303)
 
 

@@ -4,6 +4,7 @@ attribution. No HTTP here."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -38,6 +39,8 @@ RANK = {
     LeadStatus.won: 4,
     LeadStatus.lost: 4,
 }
+log = logging.getLogger(__name__)
+
 EVENT_TYPES = ("contacted", "test_drive_booked", "quoted", "won", "lost", "note")
 
 
@@ -440,7 +443,8 @@ def record_event(
 
 def reroute_overdue(session: Session, *, now: dt.datetime, limit: int = 200) -> int:
     """Leads nobody contacted in time go to the next dealer; both dealers are told, and the
-    breach counts against the first."""
+    breach counts against the first. Each lead is handled in its own savepoint, so one that
+    fails is logged and left for the next sweep without undoing the others' re-routing."""
     policy = current_policy(session)
     overdue = list(
         session.scalars(
@@ -456,43 +460,70 @@ def reroute_overdue(session: Session, *, now: dt.datetime, limit: int = 200) -> 
         )
     )
     for lead in overdue:
-        tried = frozenset(
-            session.scalars(
-                select(LeadAssignment.dealer_id).where(LeadAssignment.lead_id == lead.id)
-            )
-        )
-        cands = candidates(
-            session,
-            brand_id=lead.brand_id,
-            model_id=lead.model_id,
-            near=(lead.lat, lead.lon),
-            policy=policy,
-            now=now,
-        )
-        decision = routing.route(cands, policy, exclude=tried) or routing.route(cands, policy)
-        old = session.get(Dealer, lead.dealer_id)
-        new = session.get(Dealer, decision.dealer_id)
-        lead.dealer_id = new.id
-        lead.reroutes += 1
-        lead.flags = sorted({*lead.flags, "rerouted", *decision.flags})
-        lead.sla_due_at = sla.due_at(now, policy.sla_minutes, new.opening_hours, new.timezone)
-        lead.updated_at = now
-        _assign(session, lead, decision, reason="sla_breach", from_dealer_id=old.id, now=now)
-        webhooks.enqueue(
-            session,
-            old.id,
-            "lead.withdrawn",
-            {**lead_payload(lead, new.code), "reason": "sla_breach", "withdrawn_from": old.code},
-        )
-        audit.record(
-            session,
-            actor_id=None,
-            action="lead.rerouted",
-            entity_type="lead",
-            entity_id=lead.id,
-            detail={"from": old.code, "to": new.code},
-        )
+        try:
+            with session.begin_nested():
+                _reroute(session, lead, policy, now=now)
+        except Exception:  # noqa: BLE001 - one lead's fault must not stop the sweep
+            log.exception("re-routing lead %s failed; it is retried next sweep", lead.id)
     return len(overdue)
+
+
+def _reroute(session: Session, lead: Lead, policy: routing.Policy, *, now: dt.datetime) -> None:
+    tried = frozenset(
+        session.scalars(select(LeadAssignment.dealer_id).where(LeadAssignment.lead_id == lead.id))
+    )
+    cands = candidates(
+        session,
+        brand_id=lead.brand_id,
+        model_id=lead.model_id,
+        near=(lead.lat, lead.lon),
+        policy=policy,
+        now=now,
+    )
+    # every dealer tried: start another round with the best of them
+    decision = routing.route(cands, policy, exclude=tried) or routing.route(cands, policy)
+    old = session.get(Dealer, lead.dealer_id)
+    if decision is None or decision.dealer_id == old.id:
+        _keep_unanswered(session, lead, old, policy, now=now)
+        return
+    new = session.get(Dealer, decision.dealer_id)
+    lead.dealer_id = new.id
+    lead.reroutes += 1
+    lead.flags = sorted({*lead.flags, "rerouted", *decision.flags})
+    lead.sla_due_at = sla.due_at(now, policy.sla_minutes, new.opening_hours, new.timezone)
+    lead.updated_at = now
+    _assign(session, lead, decision, reason="sla_breach", from_dealer_id=old.id, now=now)
+    webhooks.enqueue(
+        session,
+        old.id,
+        "lead.withdrawn",
+        {**lead_payload(lead, new.code), "reason": "sla_breach", "withdrawn_from": old.code},
+    )
+    audit.record(
+        session,
+        actor_id=None,
+        action="lead.rerouted",
+        entity_type="lead",
+        entity_id=lead.id,
+        detail={"from": old.code, "to": new.code},
+    )
+
+
+def _keep_unanswered(session, lead: Lead, dealer: Dealer, policy: routing.Policy, *, now):
+    """No other dealer can take the lead (the only one selling the brand, or none left): it
+    stays with its dealer, flagged for the carmaker, with a fresh window so the sweep does
+    not pick it up again every minute."""
+    lead.flags = sorted({*lead.flags, "no_dealer_left"})
+    lead.sla_due_at = sla.due_at(now, policy.sla_minutes, dealer.opening_hours, dealer.timezone)
+    lead.updated_at = now
+    audit.record(
+        session,
+        actor_id=None,
+        action="lead.no_dealer_left",
+        entity_type="lead",
+        entity_id=lead.id,
+        detail={"dealer": dealer.code},
+    )
 
 
 # --- attribution --------------------------------------------------------------------------

@@ -13,20 +13,26 @@ import hashlib
 import hmac
 import json
 import secrets
+import ssl
 import time
 from dataclasses import dataclass
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from motormall.leads import targets
 from motormall.leads.models import DealerEndpoint, WebhookDelivery
 from motormall.platform import jobs
+from motormall.platform.config import get_settings
 
 MAX_ATTEMPTS = 8
 BASE_DELAY_S = 30
 TIMEOUT_S = 5.0
 SIGNATURE_HEADER = "X-Motormall-Signature"
+# A claimed delivery is not due again for this long: the sender owns it meanwhile, and if the
+# sender dies mid-way the sweep takes it up once the lease runs out.
+CLAIM_LEASE = dt.timedelta(seconds=120)
 
 
 def sign(secret: str, body: bytes, at: int) -> str:
@@ -35,6 +41,9 @@ def sign(secret: str, body: bytes, at: int) -> str:
 
 
 def set_endpoint(session: Session, dealer_id: int, url: str, *, now: dt.datetime) -> DealerEndpoint:
+    """Point the dealer's webhooks at `url`: a public address unless the operator allows
+    private ones (422 webhook_target_forbidden)."""
+    targets.check(url, allow_private=get_settings().webhook_allow_private)
     endpoint = session.get(DealerEndpoint, dealer_id)
     if endpoint is None:
         endpoint = DealerEndpoint(dealer_id=dealer_id, url=url, secret=secrets.token_hex(24))
@@ -65,9 +74,26 @@ class Outgoing:
     headers: dict
 
 
+def claim(session: Session, delivery_id: str, *, now: dt.datetime) -> Outgoing | None:
+    """Take a due delivery for sending, or None when it is not due or someone else (the
+    after-commit send or the sweep) holds it: a conditional UPDATE, so one delivery is sent
+    once however many senders race. Commit before sending."""
+    taken = session.execute(
+        update(WebhookDelivery)
+        .where(
+            WebhookDelivery.id == delivery_id,
+            WebhookDelivery.status == "pending",
+            WebhookDelivery.next_attempt_at <= now,
+        )
+        .values(next_attempt_at=now + CLAIM_LEASE)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return prepare(session, delivery_id) if taken == 1 else None
+
+
 def prepare(session: Session, delivery_id: str) -> Outgoing | None:
-    """The signed request for a pending delivery (read-only: sending happens outside any
-    transaction, so a slow endpoint never holds a database lock)."""
+    """The signed request for a pending delivery (sending happens outside any transaction,
+    so a slow endpoint never holds a database lock)."""
     delivery = session.get(WebhookDelivery, delivery_id)
     if delivery is None or delivery.status != "pending":
         return None
@@ -87,17 +113,44 @@ def prepare(session: Session, delivery_id: str) -> Outgoing | None:
 
 
 def send(out: Outgoing, client: httpx.Client | None = None) -> str | None:
-    """POST it; None on a 2xx, else what went wrong."""
-    own = client is None
-    client = client or httpx.Client(timeout=TIMEOUT_S)
+    """POST it to the checked address; None on a 2xx, else a category of what went wrong
+    (never the raw error, which would tell a prober open ports from closed ones)."""
     try:
-        response = client.post(out.url, content=out.body, headers=out.headers)
+        pinned = targets.pin(
+            out.url, out.headers, allow_private=get_settings().webhook_allow_private
+        )
+    except targets.TargetForbidden as exc:
+        return exc.category
+    own = client is None
+    client = client or httpx.Client(timeout=TIMEOUT_S, follow_redirects=False)
+    try:
+        response = client.post(
+            pinned.url, content=out.body, headers=pinned.headers, extensions=pinned.extensions
+        )
         return None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
+    except httpx.TimeoutException:
+        return "timeout"
     except httpx.HTTPError as exc:
-        return f"{type(exc).__name__}: {exc}"[:300]
+        return _category(exc)
     finally:
         if own:
             client.close()
+
+
+def _category(exc: BaseException) -> str:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError):
+            return "tls_error"
+        if isinstance(seen, ConnectionRefusedError):
+            return "connection_refused"
+        seen = seen.__cause__ or seen.__context__
+    text = str(exc).lower()
+    if "ssl" in text or "certificate" in text:
+        return "tls_error"
+    if "refused" in text:
+        return "connection_refused"
+    return "connection_failed"
 
 
 def record(session: Session, delivery_id: str, error: str | None, *, now: dt.datetime) -> str:

@@ -17,7 +17,7 @@ class OrderPayable:
     kind = "order"
 
     def _order(self, session: Session, order_id: str) -> Order:
-        order = session.get(Order, order_id, with_for_update=True)
+        order = session.get(Order, order_id, with_for_update=True, populate_existing=True)
         if order is None:
             raise NotFound("order_not_found", f"No order {order_id}.")
         return order

@@ -186,7 +186,12 @@ def apply_notice(
             ProviderNotification.notification_id == notice.notification_id,
         )
     )
-    intent = session.get(PaymentIntent, notice.intent_id, with_for_update=True)
+    # populate_existing: a caller that loaded the intent before (reconciliation lists them
+    # first) must see the row as it is once the lock is ours, not its stale copy, or a
+    # payment applied meanwhile by a delivery is posted a second time.
+    intent = session.get(
+        PaymentIntent, notice.intent_id, with_for_update=True, populate_existing=True
+    )
     if intent is None or intent.provider != provider:
         raise NotFound("payment_not_found", f"No payment {notice.intent_id} at {provider}.")
     record.outcome = outcome = _apply(session, intent, notice, settings=settings, now=now)

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     smtp_from: str = "motormall <no-reply@motormall.local>"
     sms_provider: str = "log"  # log | off
     db_pool_size: int = 16
+    # deliver dealers' webhooks to loopback/private/link-local addresses (off: public only)
+    webhook_allow_private: bool = False
     # orders and payments
     order_hold_minutes: int = 15  # a reservation lapses unless the deposit is paid in time
     deposit_amount: str = "5000.00"

@@ -68,14 +68,22 @@ def by_name(name: str):
 def after_commit(session: Session, name: str, *args, delay: float | None = None) -> None:
     """Queue the job called `name` (jobs take ids) once `session` commits, `delay` seconds
     later if given; forget it if the session rolls back. The name is checked now, so a typo
-    fails the request instead of vanishing."""
+    fails the request instead of vanishing. Asked for inside a savepoint, it is dropped if
+    that savepoint rolls back."""
     by_name(name)
-    session.info.setdefault(_PENDING, []).append((name, args, delay))
+    savepoints = []
+    tx = session.get_nested_transaction()
+    while tx is not None and tx.nested:
+        savepoints.append(tx)
+        tx = tx.parent
+    session.info.setdefault(_PENDING, []).append((tuple(savepoints), name, args, delay))
 
 
 @event.listens_for(Session, "after_commit")
 def _send_pending(session: Session) -> None:
-    for name, args, delay in session.info.pop(_PENDING, []):
+    if session.in_nested_transaction():  # a savepoint released: the work is not committed yet
+        return
+    for _savepoints, name, args, delay in session.info.pop(_PENDING, []):
         if delay:
             by_name(name).schedule(args=args, delay=delay)
         else:
@@ -84,8 +92,11 @@ def _send_pending(session: Session) -> None:
 
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_pending(session: Session, previous_transaction) -> None:
-    if previous_transaction.parent is None:  # the outer transaction, not a savepoint
+    if previous_transaction.parent is None:  # the outer transaction
         session.info.pop(_PENDING, None)
+    elif previous_transaction.nested:  # a savepoint: only what was asked for inside it
+        pending = session.info.get(_PENDING, [])
+        pending[:] = [p for p in pending if previous_transaction not in p[0]]
 
 
 # --- consumers ----------------------------------------------------------------------------

@@ -74,6 +74,14 @@ LABELS = {
     "over_capacity": N_("Over capacity"),
     "outside_radius": N_("Far away"),
     "radius_widened": N_("Wider search"),
+    "no_dealer_left": N_("No other dealer"),
+    # webhook delivery failures, by category (the raw error is never shown)
+    "timeout": N_("Timed out"),
+    "connection_refused": N_("Connection refused"),
+    "connection_failed": N_("Could not connect"),
+    "tls_error": N_("TLS error"),
+    "target_forbidden": N_("Not a public address"),
+    "unresolvable": N_("Host not found"),
 }
 # Demo and common city names (dealer cities are stored in English).
 CITY_NAMES = [
