@@ -22,6 +22,7 @@ from motormall.platform.deps import (
     bearer_token,
 )
 from motormall.platform.errors import NotFound, Unauthenticated
+from motormall.platform.ids import RecordId
 
 router = APIRouter(tags=["accounts"])
 
@@ -130,7 +131,7 @@ def customer_timeline(
     session: ReadSession,
     who: CurrentPrincipal,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[int | None, Query(description="id of the last event seen")] = None,
+    cursor: Annotated[RecordId | None, Query(description="id of the last event seen")] = None,
 ):
     """Every event of one customer across channels, newest first.
 
