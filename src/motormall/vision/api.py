@@ -78,13 +78,14 @@ def search_by_photo(
 ):
     """Which catalog models the photo shows (top five, best first, with probabilities) and
     the matching cars in stock, nearest first when `near=LAT,LON` is given."""
-    found = service.photo_search(
-        session,
-        settings,
-        _read(image),
-        near=parse_near(near) if near else None,
-        radius_km=radius_km,
-    )
+    with service.photo_slot():  # the upload stays on disk until its turn comes
+        found = service.photo_search(
+            session,
+            settings,
+            _read(image),
+            near=parse_near(near) if near else None,
+            radius_km=radius_km,
+        )
     return PhotoSearchOut(
         basis=found.basis,
         matches=found.matches,

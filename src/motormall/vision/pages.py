@@ -43,12 +43,13 @@ def find_submit(
     form = {"city": city, "near": near}
     try:
         check_csrf(request, csrf_token)
-        found = service.photo_search(
-            session,
-            settings,
-            image.file.read(intake.MAX_BYTES + 1),
-            near=parse_near(near) if near else None,
-        )
+        with service.photo_slot():
+            found = service.photo_search(
+                session,
+                settings,
+                image.file.read(intake.MAX_BYTES + 1),
+                near=parse_near(near) if near else None,
+            )
     except DomainError as exc:
         return render(
             request,

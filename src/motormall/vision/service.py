@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -339,6 +340,18 @@ def _blend(
         for m, pk in zip(ids, p, strict=True):
             scores[m] = scores.get(m, 0.0) + weight * float(pk)
     return sorted(scores.items(), key=lambda t: -t[1])
+
+
+# Decoding and the model are what a photo search costs; two at a time keep the memory of a
+# burst bounded (each holds one upload and one decoded photo) while the rest wait their turn.
+_photo_slots = threading.BoundedSemaphore(2)
+
+
+@contextmanager
+def photo_slot():
+    """Hold while reading, decoding and embedding one searched photo."""
+    with _photo_slots:
+        yield
 
 
 def photo_search(
