@@ -42,9 +42,7 @@ def test_the_limit_is_a_setting(db, client, settings):
         service.reserve(s, who, service.ReserveRequest(vin=vins[0]), now=utcnow(), settings=one)
     try:
         with db.transaction() as s:
-            service.reserve(
-                s, who, service.ReserveRequest(vin=vins[1]), now=utcnow(), settings=one
-            )
+            service.reserve(s, who, service.ReserveRequest(vin=vins[1]), now=utcnow(), settings=one)
     except Conflict as exc:
         assert exc.code == "order_limit"
     else:

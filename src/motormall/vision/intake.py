@@ -3,8 +3,8 @@ and size before it is decoded, turned upright (EXIF), converted to RGB and scale
 
 Refusals are 422 with a stable code: `empty_file`, `image_too_large` (bytes),
 `not_an_image`, `unsupported_image_format`, `image_too_many_pixels` (a decompression bomb,
-or a PNG/WebP too large to decode whole: refused from the header, before any pixel is decoded), `corrupt_image` (e.g. a truncated
-JPEG).
+or a PNG/WebP too large to decode whole: refused from the header, before any pixel is
+decoded), `corrupt_image` (e.g. a truncated JPEG).
 """
 
 from __future__ import annotations
