@@ -125,3 +125,30 @@ def test_carmaker_loads_references_then_a_buyer_finds_the_car_by_photo(db, live_
     first.locator("a").click()  # the buyer picks the suggestion: that model's stock nearby
     page.wait_for_url(f"**/search?model_id={ix3}**")
     assert page.locator("article.card").count() == 2
+
+
+def test_the_find_page_sends_the_photo_downscaled(db, live_server, page):
+    import io
+
+    from PIL import Image
+
+    camera = io.BytesIO()
+    Image.new("RGB", (4000, 3000), (120, 40, 40)).save(camera, "JPEG", quality=95)
+    sent = {}
+
+    def capture(route):
+        sent["body"] = route.request.post_data_buffer
+        route.fulfill(status=200, content_type="text/html", body="<p>ok</p>")
+
+    page.goto(f"{live_server}/find")
+    page.route("**/find", capture)
+    page.set_input_files(
+        "input[name=image]",
+        {"name": "camera.jpg", "mimeType": "image/jpeg", "buffer": camera.getvalue()},
+    )
+    page.click("form#filters button[type=submit]:has-text('Find it')")
+    page.wait_for_selector("text=ok")
+    body = sent["body"]
+    photo = Image.open(io.BytesIO(body[body.index(b"\xff\xd8") :]))
+    assert photo.size == (1024, 768)
+    assert len(body) < len(camera.getvalue())
