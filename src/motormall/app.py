@@ -24,7 +24,7 @@ from motormall.orders.api import router as orders_router
 from motormall.orders.pages import router as order_pages_router
 from motormall.payments.api import router as payments_router
 from motormall.payments.pages import router as sandbox_router
-from motormall.platform import errors, jobs
+from motormall.platform import errors, jobs, memory
 from motormall.platform.config import Settings, get_settings, use_settings
 from motormall.platform.db import Database, use_database
 from motormall.platform.deps import SESSION_COOKIE
@@ -45,6 +45,7 @@ def create_app(
     """Build the app. `run_jobs` starts the embedded job consumer (default: the setting)."""
     settings = settings or get_settings()
     _configure_logging()
+    memory.release_large_blocks()  # decoded uploads must not stay in the process after use
     db = db or Database(settings.effective_database_url, pool_size=settings.db_pool_size)
     use_database(db)
     use_settings(settings)

@@ -342,9 +342,10 @@ def _blend(
     return sorted(scores.items(), key=lambda t: -t[1])
 
 
-# Decoding and the model are what a photo search costs; two at a time keep the memory of a
-# burst bounded (each holds one upload and one decoded photo) while the rest wait their turn.
-_photo_slots = threading.BoundedSemaphore(2)
+# Decoding and the model are what a photo search costs. One at a time: the model already uses
+# every core, and a burst then holds one upload and one decoded photo (up to 10 MP), not eight
+# (bench/abuse_memory.py); the other searches wait their turn with their upload on disk.
+_photo_slots = threading.BoundedSemaphore(1)
 
 
 @contextmanager
