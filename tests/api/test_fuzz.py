@@ -98,6 +98,7 @@ def test_schemathesis_finds_no_server_error_or_schema_break(tmp_path):
             capture_output=True,
             text=True,
             timeout=300,
+            cwd=tmp_path,  # its cache folder (.schemathesis) stays out of the checkout
         )
     finally:
         server.terminate()
