@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -28,10 +29,12 @@ from motormall.orders.api import router as orders_router
 from motormall.orders.pages import router as order_pages_router
 from motormall.payments.api import router as payments_router
 from motormall.payments.pages import router as sandbox_router
-from motormall.platform import errors, jobs
+from motormall.platform import errors, jobs, memory
 from motormall.platform.config import Settings, get_settings, use_settings
 from motormall.platform.db import Database, use_database
+from motormall.platform.deps import SESSION_COOKIE
 from motormall.platform.http import EdgeMiddleware
+from motormall.platform.limits import Rule
 from motormall.vision.api import router as vision_router
 from motormall.vision.api import upload_limit as vision_upload_limit
 from motormall.vision.pages import router as vision_pages_router
@@ -47,6 +50,7 @@ def create_app(
     """Build the app. `run_jobs` starts the embedded job consumer (default: the setting)."""
     settings = settings or get_settings()
     _configure_logging()
+    memory.release_large_blocks()  # decoded uploads must not stay in the process after use
     db = db or Database(settings.effective_database_url, pool_size=settings.db_pool_size)
     use_database(db)
     use_settings(settings)
@@ -107,7 +111,13 @@ def create_app(
         )
 
     @app.get("/metrics", tags=["ops"], include_in_schema=False)
-    def metrics():
+    def metrics(request: Request):
+        if settings.metrics_token:
+            given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+            if not hmac.compare_digest(given.encode(), settings.metrics_token.encode()):
+                raise errors.Unauthenticated(
+                    "metrics_token_required", "Metrics need the operator's bearer token."
+                )
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     app.add_middleware(
@@ -116,8 +126,25 @@ def create_app(
         # leave connections for the job consumer threads and token lookups
         max_in_flight=max(1, settings.db_pool_size - 4),
         photo_limit=vision_upload_limit,
+        rate_rules=_rate_rules(settings),
+        trust_proxy=settings.trust_proxy,
+        session_cookie=SESSION_COOKIE,
     )
     return app
+
+
+def _rate_rules(settings: Settings) -> dict[tuple[str, str], Rule]:
+    """The anonymous endpoints that cost the server most: the model, and new accounts."""
+    if not settings.rate_limits_on:
+        return {}
+    photo = Rule("photo_search", settings.photo_searches_per_minute, 60)
+    register = Rule("registration", settings.registrations_per_hour, 3600)
+    return {
+        ("POST", "/api/v1/search/photo"): photo,
+        ("POST", "/find"): photo,
+        ("POST", "/api/v1/auth/register"): register,
+        ("POST", "/register"): register,
+    }
 
 
 def _configure_logging() -> None:
@@ -131,7 +158,8 @@ def _configure_logging() -> None:
 
 
 def _install_fallbacks(app: FastAPI) -> None:
-    """Database faults that slip past a service's own checks still get a problem reply."""
+    """Database faults that slip past a service's own checks still get a problem reply (any
+    other unhandled exception is answered by platform/http.py, with the usual headers)."""
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request, exc):
@@ -163,18 +191,3 @@ def _install_fallbacks(app: FastAPI) -> None:
         )
         response.headers["Retry-After"] = "1"
         return response
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request, exc):
-        log.exception("unhandled error")
-        return JSONResponse(
-            {
-                "type": "about:blank",
-                "title": "Internal error",
-                "status": 500,
-                "detail": "Something went wrong on our side; it has been logged.",
-                "code": "internal_error",
-            },
-            status_code=500,
-            media_type=errors.PROBLEM,
-        )

@@ -81,3 +81,27 @@ def test_the_format_is_read_from_the_content_not_the_name():
 
 def test_a_moderately_oversized_image_is_refused_by_our_own_limit():
     assert code_of(png_header_claiming(9_000, 9_000)) == "image_too_many_pixels"  # 81 MP
+
+
+def _png(w, h, mode="RGB") -> bytes:
+    buf = io.BytesIO()
+    Image.new(mode, (w, h)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_a_png_too_large_to_decode_whole_is_refused_from_its_header():
+    # 6300 × 6300 zeros: 115 KB on the wire, under the header's 40 MP, but 120 MB decoded
+    bomb = _png(6300, 6300)
+    assert len(bomb) < 200_000
+    assert code_of(bomb) == "image_too_many_pixels"
+
+
+def test_a_large_jpeg_still_passes_because_it_decodes_at_a_reduced_scale():
+    photo = load(jpeg(6000, 4000))  # 24 MP, decoded at 1/4 scale
+    assert max(photo.image.size) == 1024 and photo.original_size == (6000, 4000)
+
+
+def test_palette_and_transparent_pngs_come_out_rgb_and_upright():
+    for mode in ("P", "RGBA", "L", "I;16"):
+        photo = load(_png(3000, 2000, mode))
+        assert photo.image.mode == "RGB" and photo.image.size == (1024, 683), mode

@@ -116,8 +116,8 @@ def test_carmaker_loads_references_then_a_buyer_finds_the_car_by_photo(db, live_
     page.set_input_files("input[name=image]", str(car("Jeep_Wrangler_SUV_2012", 9)))
     page.wait_for_selector("img#preview", state="visible")  # the buyer sees the chosen photo
     page.select_option("select[name=city]", "Shanghai")
-    page.click("form#filters button[type=submit]:has-text('Find it')")
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the page shrinks the photo first, then sends the form
+        page.click("form#filters button[type=submit]:has-text('Find it')")
     assert not page.locator("img#preview").is_visible()  # no broken image after the answer
     first = page.locator("ol.suggestions li").first
     assert "BMW iX3" in first.inner_text()
@@ -152,3 +152,30 @@ def test_a_new_customer_reads_the_welcome_in_the_inbox(db, live_server, browser,
         assert page.locator("#nav-inbox .count").count() == 0  # read on opening
     finally:
         context.close()
+
+
+def test_the_find_page_sends_the_photo_downscaled(db, live_server, page):
+    import io
+
+    from PIL import Image
+
+    camera = io.BytesIO()
+    Image.new("RGB", (4000, 3000), (120, 40, 40)).save(camera, "JPEG", quality=95)
+    sent = {}
+
+    def capture(route):
+        sent["body"] = route.request.post_data_buffer
+        route.fulfill(status=200, content_type="text/html", body="<p>ok</p>")
+
+    page.goto(f"{live_server}/find")
+    page.route("**/find", capture)
+    page.set_input_files(
+        "input[name=image]",
+        {"name": "camera.jpg", "mimeType": "image/jpeg", "buffer": camera.getvalue()},
+    )
+    page.click("form#filters button[type=submit]:has-text('Find it')")
+    page.wait_for_selector("text=ok")
+    body = sent["body"]
+    photo = Image.open(io.BytesIO(body[body.index(b"\xff\xd8") :]))
+    assert photo.size == (1024, 768)
+    assert len(body) < len(camera.getvalue())

@@ -24,6 +24,7 @@ from motormall.platform.deps import (
 )
 from motormall.platform.errors import Forbidden, Invalid, NotFound, TooLarge
 from motormall.platform.geo import haversine_km, parse_near
+from motormall.platform.ids import RecordId
 from motormall.platform.money import Amount
 
 router = APIRouter(tags=["catalog"])
@@ -76,7 +77,7 @@ def create_trim(body: schemas.TrimIn, session: DbSession, who: Admin):
 @router.get("/trims", response_model=schemas.Listing[schemas.TrimOut])
 def list_trims(
     session: ReadSession,
-    model_id: int | None = None,
+    model_id: RecordId | None = None,
     limit: Limit = pages.DEFAULT_LIMIT,
     cursor: Cursor = None,
 ):
@@ -212,7 +213,7 @@ def list_vehicles(
     session: ReadSession,
     principal: OptionalPrincipal,
     brand: Annotated[str | None, Query(max_length=20)] = None,
-    model_id: int | None = None,
+    model_id: RecordId | None = None,
     powertrain: Powertrain | None = None,
     price_min: Annotated[Amount | None, Query()] = None,
     price_max: Annotated[Amount | None, Query()] = None,

@@ -117,12 +117,21 @@ def import_inventory(
     return report
 
 
+def _fields(text: str) -> list[str]:
+    """One CSV line's fields; a line the csv module refuses (a field over its 128 KB limit, a
+    stray quote in strict dialects) is that line's rejection, not a failed import."""
+    try:
+        return next(csv.reader([text]), [])
+    except csv.Error as exc:
+        raise Invalid("malformed_csv_line", f"the line is not valid CSV: {exc}") from None
+
+
 def _header(first: bytes) -> list[str]:
     try:
         text = first.decode("utf-8-sig").rstrip("\r")
     except UnicodeDecodeError:
         raise Invalid("not_utf8", "The header line is not UTF-8; save the file as UTF-8.") from None
-    header = [h.strip().lower() for h in next(csv.reader([text]), [])]
+    header = [h.strip().lower() for h in _fields(text)]
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise Invalid(
@@ -134,7 +143,7 @@ def _header(first: bytes) -> list[str]:
 
 
 def _parse(number, text, header, trims, towers, brand_ids, today) -> Row:
-    values = next(csv.reader([text]))
+    values = _fields(text)
     if len(values) != len(header):
         raise Invalid("wrong_field_count", f"{len(values)} fields, the header has {len(header)}")
     cell = dict(zip(header, (v.strip() for v in values), strict=True))

@@ -7,6 +7,7 @@ from typing import Annotated, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from motormall.catalog.models import BodyType, Powertrain, VehicleStatus
+from motormall.platform.ids import RecordId
 from motormall.platform.money import Amount, MoneyIn, MoneyOut
 
 T = TypeVar("T")
@@ -49,7 +50,7 @@ class ModelOut(BaseModel):
 
 
 class TrimIn(Strict):
-    model_id: int
+    model_id: RecordId
     name: Annotated[str, Field(min_length=1, max_length=120)]
     msrp: MoneyIn | Annotated[Amount, Field(ge=0)]
 

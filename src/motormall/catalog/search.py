@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from motormall.catalog.models import CarModel, Dealer, Tower, Vehicle, VehicleStatus
 from motormall.platform.errors import Invalid
 from motormall.platform.geo import bounding_box, haversine_km
+from motormall.platform.money import parse_amount
 
 
 @dataclass
@@ -140,7 +141,7 @@ def search(session: Session, q: StockQuery) -> tuple[list[Hit], str | None]:
 
     if q.near is None:
         stmt = select(Vehicle.id, Vehicle.price.label("key"), Vehicle.vin).where(*filters)
-        key_type = Decimal
+        key_type = parse_amount
         rows = _page(session, stmt, q, sort, key_type)
         distances = {}
     else:
@@ -166,7 +167,7 @@ def search(session: Session, q: StockQuery) -> tuple[list[Hit], str | None]:
         u = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("stock")
         key = u.c.km if sort == "distance" else u.c.price
         stmt = select(u.c.id, key.label("key"), u.c.vin, u.c.km)
-        key_type = float if sort == "distance" else Decimal
+        key_type = _distance if sort == "distance" else parse_amount
         rows = _page(session, stmt, q, sort, key_type, key_col=key, vin_col=u.c.vin)
         distances = {r.id: r.km for r in rows}
 
@@ -185,6 +186,13 @@ def search(session: Session, q: StockQuery) -> tuple[list[Hit], str | None]:
     return hits, next_cursor
 
 
+def _distance(value) -> float:
+    km = float(value)
+    if not 0 <= km <= 40_000:  # half the Earth's circumference, and no NaN
+        raise ValueError("not a distance")
+    return km
+
+
 def _page(session, stmt, q: StockQuery, sort, key_type, key_col=None, vin_col=None):
     key_col = key_col if key_col is not None else Vehicle.price
     vin_col = vin_col if vin_col is not None else Vehicle.vin
@@ -194,7 +202,7 @@ def _page(session, stmt, q: StockQuery, sort, key_type, key_col=None, vin_col=No
             after = key_type(value)
         except (ValueError, ArithmeticError):
             raise Invalid("invalid_cursor", "The cursor is damaged; start over.") from None
-        bound = literal(after, Float if key_type is float else key_col.type)
+        bound = literal(after, Float if key_type is _distance else key_col.type)
         stmt = stmt.where(tuple_(key_col, vin_col) > tuple_(bound, literal(vin, String)))
     stmt = stmt.order_by(key_col, vin_col).limit(q.limit + 1)
     return session.execute(stmt).all()

@@ -28,6 +28,7 @@ from motormall.platform.deps import (
     ReadSession,
     bearer_token,
 )
+from motormall.platform.ids import RecordId
 
 router = APIRouter(tags=["accounts"])
 
@@ -120,7 +121,7 @@ def customer_timeline(
     session: ReadSession,
     who: CurrentPrincipal,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[int | None, Query(description="id of the last event seen")] = None,
+    cursor: Annotated[RecordId | None, Query(description="id of the last event seen")] = None,
 ):
     """Every event of one customer across channels, newest first.
 

@@ -7,13 +7,14 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
 from motormall.leads.models import Channel
+from motormall.platform.ids import RecordId
 
 
 class LeadIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     channel: Channel
-    model_id: int | None = None
+    model_id: RecordId | None = None
     vin: Annotated[str | None, Field(max_length=40)] = None
     message: Annotated[str, Field(max_length=2000)] = ""
     near: Annotated[str | None, Field(max_length=60, description="LAT,LON")] = None

@@ -139,8 +139,7 @@ def list_orders(
     sales, a tower's handovers; OEM admins see all."""
     before = None
     if cursor:
-        at, order_id = pages.decode(cursor)
-        before = (dt.datetime.fromisoformat(at), order_id)
+        before = pages.decode(cursor, tuple[dt.datetime, pages.KeyText])
     rows = service.list_for(session, who, statuses=status, limit=limit + 1, before=before)
     items = rows[:limit]
     next_cursor = (

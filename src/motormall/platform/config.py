@@ -39,7 +39,13 @@ class Settings(BaseSettings):
     db_pool_size: int = 16
     # deliver dealers' webhooks to loopback/private/link-local addresses (off: public only)
     webhook_allow_private: bool = False
+    # abuse limits (all off with rate_limits=off): per client address and server process
+    photo_searches_per_minute: int = 20
+    registrations_per_hour: int = 10
+    metrics_token: str = ""  # set: /metrics wants `Authorization: Bearer <token>`
+    trust_proxy: bool = False  # believe X-Forwarded-Proto/-For (only behind your own proxy)
     # orders and payments
+    max_live_orders: int = 2  # reserved or paid, not yet handed over, per customer
     order_hold_minutes: int = 15  # a reservation lapses unless the deposit is paid in time
     deposit_amount: str = "5000.00"
     return_window_days: int = 7

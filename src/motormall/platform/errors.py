@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 PROBLEM = "application/problem+json"
 
@@ -150,7 +151,19 @@ def install(app: FastAPI) -> None:
         response = problem(exc.status_code, code, detail, detail)
         for key, value in (exc.headers or {}).items():
             response.headers[key] = value
+        if exc.status_code == 405:  # Starlette names only the first route's methods
+            response.headers["Allow"] = ", ".join(_allowed_methods(request))
         return response
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers at this path (GET and POST may be two routes)."""
+    allowed: set[str] = set()
+    for route in request.app.router.routes:
+        methods = getattr(route, "methods", None)
+        if methods and route.matches(request.scope)[0] != Match.NONE:
+            allowed |= methods
+    return sorted(allowed)
 
 
 # Documented on every route so clients and schema fuzzers know the error shape.

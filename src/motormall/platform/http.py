@@ -1,5 +1,6 @@
 """One pure-ASGI middleware for every response: request id, security headers, an upload size
-cap checked before the body is read, access log lines as JSON, and Prometheus metrics."""
+cap held on the body stream itself, per-address limits on expensive anonymous endpoints, the
+reply to an unhandled exception, access log lines as JSON, and Prometheus metrics."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import uuid
 from collections.abc import Callable
 
 from prometheus_client import Counter, Histogram
+
+from motormall.platform.limits import AddressLimiter, Rule
 
 log = logging.getLogger("motormall.http")
 
@@ -33,12 +36,18 @@ SECURITY_HEADERS = [
         b"script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
     ),
 ]
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+NO_STORE = (b"cache-control", b"no-store")
 # /docs starts Swagger UI (our own copy under /static) with an inline script
 DOCS_CSP = (
     b"content-security-policy",
     b"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
     b"script-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
 )
+
+
+class BodyTooLarge(Exception):
+    """Raised to the app from `receive` once the body passes the cap."""
 
 
 class EdgeMiddleware:
@@ -49,6 +58,9 @@ class EdgeMiddleware:
         max_body_bytes: int,
         max_in_flight: int,
         photo_limit: Callable[[str], int | None] = lambda _path: None,
+        rate_rules: dict[tuple[str, str], Rule] | None = None,
+        trust_proxy: bool = False,
+        session_cookie: str = "mm_session",
     ):
         self.app = app
         self.max_body_bytes = max_body_bytes
@@ -61,6 +73,11 @@ class EdgeMiddleware:
         # to serialise their reply, and the worker stalls until the pool times out.
         self.max_in_flight = max_in_flight
         self._gate: asyncio.Semaphore | None = None
+        self.rate_rules = rate_rules or {}  # (method, path) → budget per client address
+        self.limiter = AddressLimiter()
+        # X-Forwarded-Proto/-For are believed only behind a proxy the operator vouches for
+        self.trust_proxy = trust_proxy
+        self.session_cookie = f"{session_cookie}=".encode()
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -68,18 +85,31 @@ class EdgeMiddleware:
         started = time.perf_counter()
         request_id = uuid.uuid4().hex[:16]
         scope.setdefault("state", {})["request_id"] = request_id
-        status_holder = {"status": 500}
+        state = {"status": 500, "started": False, "over_cap": False}
         is_docs = scope["path"] in {"/docs", "/redoc"}
+        request_headers = dict(scope.get("headers", []))
+        https = self._https(scope, request_headers)
+        # personal replies (a session cookie or a bearer token) must never sit in a shared cache
+        personal = b"authorization" in request_headers or self.session_cookie in (
+            request_headers.get(b"cookie", b"")
+        )
 
-        async def send_wrapper(message):
+        async def emit(message):
             if message["type"] == "http.response.start":
-                status_holder["status"] = message["status"]
+                state["status"] = message["status"]
+                state["started"] = True
                 headers = [
                     h for h in message.get("headers", []) if h[0].lower() not in {b"x-request-id"}
                 ]
                 headers.append((b"x-request-id", request_id.encode()))
+                extra = list(SECURITY_HEADERS)
+                if https:
+                    extra.append(HSTS)
+                if personal:
+                    headers = [h for h in headers if h[0].lower() != b"cache-control"]
+                    extra.append(NO_STORE)
                 present = {h[0].lower() for h in headers}
-                for name, value in SECURITY_HEADERS:
+                for name, value in extra:
                     if name == b"content-security-policy" and is_docs:
                         name, value = DOCS_CSP
                     if name not in present:
@@ -87,33 +117,61 @@ class EdgeMiddleware:
                 message["headers"] = headers
             await send(message)
 
-        length = dict(scope.get("headers", [])).get(b"content-length")
+        async def send_wrapper(message):
+            if not state["over_cap"]:  # past the cap the app's reply is replaced by ours
+                await emit(message)
+
+        length = request_headers.get(b"content-length")
         photo_limit = self.photo_limit(scope["path"])
         limit = photo_limit or self.max_body_bytes
-        if length is not None and length.isdigit() and int(length) > limit:
-            if photo_limit:
+        received = 0
+
+        async def capped_receive():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                # once a reply has begun (a stream listening for disconnects) the body is moot
+                if received > limit and not state["started"]:
+                    state["over_cap"] = True
+                    raise BodyTooLarge
+            return message
+
+        try:
+            wait = self._rate_limited(scope, request_headers)
+            if length is not None and length.isdigit() and int(length) > limit:
+                state["over_cap"] = True
+            elif wait:
                 await _problem(
-                    send_wrapper,
-                    422,
-                    "image_too_large",
-                    f"The upload is over {limit // 1_000_000} MB; send a smaller photo.",
+                    emit,
+                    429,
+                    "rate_limited",
+                    "Too many requests",
+                    f"Too many requests from this address; try again in {wait} s.",
+                    [(b"retry-after", str(wait).encode())],
                 )
+            elif scope["path"] in UNGATED or scope["path"].startswith(("/static/", "/media/")):
+                await self.app(scope, capped_receive, send_wrapper)
             else:
-                await _problem(
-                    send_wrapper,
-                    413,
-                    "payload_too_large",
-                    f"The request body is over {limit // 1_000_000} MB.",
-                )
-        elif scope["path"] in UNGATED or scope["path"].startswith(("/static/", "/media/")):
-            await self.app(scope, receive, send_wrapper)
-        else:
-            if self._gate is None:  # made lazily: it belongs to the server's event loop
-                self._gate = asyncio.Semaphore(self.max_in_flight)
-            async with self._gate:
-                await self.app(scope, receive, send_wrapper)
+                if self._gate is None:  # made lazily: it belongs to the server's event loop
+                    self._gate = asyncio.Semaphore(self.max_in_flight)
+                async with self._gate:
+                    await self.app(scope, capped_receive, send_wrapper)
+        except Exception:
+            if not state["over_cap"]:
+                log.exception(json.dumps({"request_id": request_id, "error": "unhandled"}))
+                if not state["started"]:
+                    await _problem(
+                        emit,
+                        500,
+                        "internal_error",
+                        "Internal error",
+                        "Something went wrong on our side; it has been logged.",
+                    )
+        if state["over_cap"] and not state["started"]:
+            await self._too_large(emit, limit, bool(photo_limit))
         elapsed = time.perf_counter() - started
-        REQUESTS.labels(scope["method"], str(status_holder["status"])).inc()
+        REQUESTS.labels(scope["method"], str(state["status"])).inc()
         LATENCY.labels(scope["method"]).observe(elapsed)
         if log.isEnabledFor(logging.INFO):
             log.info(
@@ -122,18 +180,57 @@ class EdgeMiddleware:
                         "request_id": request_id,
                         "method": scope["method"],
                         "path": scope["path"],
-                        "status": status_holder["status"],
+                        "status": state["status"],
                         "ms": round(elapsed * 1000, 1),
                     }
                 )
             )
 
+    @staticmethod
+    async def _too_large(emit, limit: int, photo: bool) -> None:
+        if photo:
+            await _problem(
+                emit,
+                422,
+                "image_too_large",
+                "Invalid input",
+                f"The upload is over {limit // 1_000_000} MB; send a smaller photo.",
+            )
+        else:
+            await _problem(
+                emit,
+                413,
+                "payload_too_large",
+                "Payload too large",
+                f"The request body is over {limit // 1_000_000} MB.",
+            )
 
-async def _problem(send, status: int, code: str, detail: str) -> None:
+    def _https(self, scope, headers: dict) -> bool:
+        if scope.get("scheme") == "https":
+            return True
+        forwarded = headers.get(b"x-forwarded-proto", b"").split(b",")[0].strip().lower()
+        return self.trust_proxy and forwarded == b"https"
+
+    def _client(self, scope, headers: dict) -> str:
+        forwarded = headers.get(b"x-forwarded-for")
+        if self.trust_proxy and forwarded:
+            # the right-most entry is the one our own proxy added; the rest the client wrote
+            return forwarded.decode("latin-1").split(",")[-1].strip()
+        client = scope.get("client")
+        return client[0] if client else "unknown"
+
+    def _rate_limited(self, scope, headers: dict) -> int:
+        rule = self.rate_rules.get((scope["method"], scope["path"]))
+        if rule is None:
+            return 0
+        return self.limiter.hit(rule, self._client(scope, headers))
+
+
+async def _problem(send, status: int, code: str, title: str, detail: str, headers=()) -> None:
     body = json.dumps(
         {
             "type": f"https://motormall.dev/problems/{code}",
-            "title": "Payload too large" if status == 413 else "Invalid input",
+            "title": title,
             "status": status,
             "detail": detail,
             "code": code,
@@ -146,6 +243,7 @@ async def _problem(send, status: int, code: str, detail: str) -> None:
             "headers": [
                 (b"content-type", b"application/problem+json"),
                 (b"content-length", str(len(body)).encode()),
+                *headers,
             ],
         }
     )

@@ -11,6 +11,9 @@ from sqlalchemy import BigInteger
 from sqlalchemy.types import TypeDecorator
 
 CENT = Decimal("0.01")
+# Below a trillion: far above any car or instalment, and 14 digits of cents fit a BIGINT and
+# Decimal's 28-digit context with room for interest arithmetic (1e999999 would not).
+MAX_AMOUNT = Decimal("1000000000000")
 CURRENCIES = {"CNY", "USD", "EUR", "GBP", "HKD"}
 
 
@@ -29,6 +32,8 @@ def parse_amount(value: Any) -> Decimal:
         raise ValueError("amount is not a decimal number") from exc
     if not amount.is_finite():
         raise ValueError("amount must be finite")
+    if abs(amount) >= MAX_AMOUNT:
+        raise ValueError(f"amount must be below {MAX_AMOUNT:,}")
     if amount != amount.quantize(CENT, rounding=ROUND_HALF_UP):
         raise ValueError("amount has more than two decimal places")
     return amount.quantize(CENT)
@@ -62,7 +67,7 @@ Amount = Annotated[
     Decimal,
     BeforeValidator(parse_amount),
     PlainSerializer(lambda d: f"{d:.2f}", return_type=str),
-    Field(json_schema_extra={"type": "string", "pattern": r"^-?\d+(\.\d{1,2})?$"}),
+    Field(json_schema_extra={"type": "string", "pattern": r"^-?\d{1,12}(\.\d{1,2})?$"}),
 ]
 
 

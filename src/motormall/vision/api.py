@@ -18,6 +18,7 @@ from motormall.platform.auth import Principal, Role
 from motormall.platform.deps import AppSettings, CallerScope, DbSession, ReadSession, require
 from motormall.platform.errors import Invalid, NotFound
 from motormall.platform.geo import parse_near
+from motormall.platform.ids import RecordId
 from motormall.vision import intake, service
 
 router = APIRouter(tags=["vision"])
@@ -77,13 +78,14 @@ def search_by_photo(
 ):
     """Which catalog models the photo shows (top five, best first, with probabilities) and
     the matching cars in stock, nearest first when `near=LAT,LON` is given."""
-    found = service.photo_search(
-        session,
-        settings,
-        _read(image),
-        near=parse_near(near) if near else None,
-        radius_km=radius_km,
-    )
+    with service.photo_slot():  # the upload stays on disk until its turn comes
+        found = service.photo_search(
+            session,
+            settings,
+            _read(image),
+            near=parse_near(near) if near else None,
+            radius_km=radius_km,
+        )
     return PhotoSearchOut(
         basis=found.basis,
         matches=found.matches,
@@ -109,14 +111,14 @@ def _model(session, model_id: int) -> CarModel:
 
 
 @router.get("/models/{model_id}/reference-photos", response_model=References)
-def reference_photos(model_id: int, session: ReadSession, who: Admin):
+def reference_photos(model_id: RecordId, session: ReadSession, who: Admin):
     _model(session, model_id)
     return References(model_id=model_id, references=service.reference_count(session, model_id))
 
 
 @router.post("/models/{model_id}/reference-photos", status_code=201, response_model=References)
 def add_reference_photos(
-    model_id: int,
+    model_id: RecordId,
     session: DbSession,
     settings: AppSettings,
     who: Admin,
@@ -136,7 +138,7 @@ def add_reference_photos(
 
 
 @router.delete("/models/{model_id}/reference-photos", status_code=204)
-def delete_reference_photos(model_id: int, session: DbSession, who: Admin):
+def delete_reference_photos(model_id: RecordId, session: DbSession, who: Admin):
     _model(session, model_id)
     service.clear_references(session, model_id, actor_id=who.user_id)
     return Response(status_code=204)

@@ -2,9 +2,9 @@
 and size before it is decoded, turned upright (EXIF), converted to RGB and scaled down.
 
 Refusals are 422 with a stable code: `empty_file`, `image_too_large` (bytes),
-`not_an_image`, `unsupported_image_format`, `image_too_many_pixels` (a decompression bomb:
-refused from the header, before any pixel is decoded), `corrupt_image` (e.g. a truncated
-JPEG).
+`not_an_image`, `unsupported_image_format`, `image_too_many_pixels` (a decompression bomb,
+or a PNG/WebP too large to decode whole: refused from the header, before any pixel is
+decoded), `corrupt_image` (e.g. a truncated JPEG).
 """
 
 from __future__ import annotations
@@ -20,6 +20,10 @@ from motormall.platform.errors import Invalid
 FORMATS = {"JPEG", "PNG", "WEBP"}
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # a 40-megapixel phone photo is fine; a 100k × 100k PNG is not
+# What may actually be decoded: a JPEG decodes at 1/2..1/8 scale (draft), so any JPEG under
+# MAX_PIXELS passes, but PNG and WebP decode at full size. A 115 KB all-black 6300 × 6300 PNG
+# cost 330 MB and seconds; 10 MP is at most 40 MB (RGBA) and a 4K frame still fits.
+MAX_DECODED_PIXELS = 10_000_000
 MAX_SIDE = 1024  # what the models need, and it keeps decoding cheap
 
 
@@ -35,6 +39,7 @@ def load(
     *,
     max_bytes: int = MAX_BYTES,
     max_pixels: int = MAX_PIXELS,
+    max_decoded_pixels: int = MAX_DECODED_PIXELS,
     max_side: int = MAX_SIDE,
 ) -> Photo:
     """Check and decode an uploaded photo; raises Invalid with a stable code."""
@@ -69,14 +74,24 @@ def load(
             f"The image claims {width} × {height} pixels; at most "
             f"{max_pixels // 1_000_000} megapixels are accepted.",
         )
+    kind = probe.format
+    probe.draft("RGB", (max_side, max_side))  # JPEG: decode at a reduced scale
+    decoded_w, decoded_h = probe.size
+    if decoded_w * decoded_h > max_decoded_pixels:
+        raise Invalid(
+            "image_too_many_pixels",
+            f"The image is {width} × {height} pixels; send a JPEG, or a PNG or WebP of at most "
+            f"{max_decoded_pixels // 1_000_000} megapixels.",
+        )
     try:
-        probe.draft("RGB", (max_side, max_side))  # JPEG: decode at a reduced scale
-        image = ImageOps.exif_transpose(probe)
-        image = image.convert("RGB")
-        image.load()
+        probe.load()
+        if probe.mode not in {"RGB", "RGBA", "L"}:
+            probe = probe.convert("RGB")  # palette, 16-bit, CMYK: resampling needs real colours
+        # shrink first, in place, so the copies made below are of a small image
+        probe.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+        image = ImageOps.exif_transpose(probe).convert("RGB")
     except (OSError, ValueError, SyntaxError):
         raise Invalid(
             "corrupt_image", "The photo is damaged or cut short; take it again."
         ) from None
-    image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
-    return Photo(image=image, format=probe.format, original_size=(width, height))
+    return Photo(image=image, format=kind, original_size=(width, height))

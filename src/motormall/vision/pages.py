@@ -15,6 +15,7 @@ from motormall.platform.auth import Role
 from motormall.platform.deps import AppSettings, DbSession, ReadSession
 from motormall.platform.errors import DomainError
 from motormall.platform.geo import parse_near
+from motormall.platform.ids import RecordId
 from motormall.vision import intake, service
 from motormall.web.pages import _cities, _staff_or_login
 from motormall.web.render import check_csrf, render
@@ -43,12 +44,13 @@ def find_submit(
     form = {"city": city, "near": near}
     try:
         check_csrf(request, csrf_token)
-        found = service.photo_search(
-            session,
-            settings,
-            image.file.read(intake.MAX_BYTES + 1),
-            near=parse_near(near) if near else None,
-        )
+        with service.photo_slot():
+            found = service.photo_search(
+                session,
+                settings,
+                image.file.read(intake.MAX_BYTES + 1),
+                near=parse_near(near) if near else None,
+            )
     except DomainError as exc:
         return render(
             request,
@@ -98,7 +100,7 @@ def references_upload(
     request: Request,
     session: DbSession,
     settings: AppSettings,
-    model_id: Annotated[int, Form()],
+    model_id: Annotated[RecordId, Form()],
     photos: list[UploadFile],
     csrf_token: Annotated[str, Form()] = "",
     replace: Annotated[bool, Form()] = False,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -337,6 +338,19 @@ def _blend(
         for m, pk in zip(ids, p, strict=True):
             scores[m] = scores.get(m, 0.0) + weight * float(pk)
     return sorted(scores.items(), key=lambda t: -t[1])
+
+
+# Decoding and the model are what a photo search costs. One at a time: the model already uses
+# every core, and a burst then holds one upload and one decoded photo (up to 10 MP), not eight
+# (bench/abuse_memory.py); the other searches wait their turn with their upload on disk.
+_photo_slots = threading.BoundedSemaphore(1)
+
+
+@contextmanager
+def photo_slot():
+    """Hold while reading, decoding and embedding one searched photo."""
+    with _photo_slots:
+        yield
 
 
 def photo_search(

@@ -40,6 +40,7 @@ from motormall.platform.auth import Role, revoke_token
 from motormall.platform.db import utcnow
 from motormall.platform.deps import SESSION_COOKIE, AppSettings, DbSession, ReadSession
 from motormall.platform.errors import DomainError
+from motormall.platform.ids import RecordId, parse_id
 from motormall.platform.money import parse_amount
 from motormall.web import STATIC_DIR
 from motormall.web.i18n import LANGUAGES
@@ -143,7 +144,7 @@ def search_page(
             session,
             None,
             brand=brand or None,
-            model_id=int(model_id) if model_id else None,
+            model_id=parse_id(model_id) if model_id else None,
             powertrain=powertrain if powertrain in {"ice", "hev", "phev", "bev"} else None,
             price_min=parse_amount(price_min) if price_min else None,
             price_max=parse_amount(price_max) if price_max else None,
@@ -187,7 +188,7 @@ def vehicle_page(request: Request, vin: str, session: ReadSession, near: str | N
 
 
 @router.get("/media/listings/{trim_id}/{colour}.png")
-def listing_photo(trim_id: int, colour: str, session: ReadSession, settings: AppSettings):
+def listing_photo(trim_id: RecordId, colour: str, session: ReadSession, settings: AppSettings):
     if slug(colour) != colour:
         return Response(status_code=404)
     path = settings.media_dir / "listings" / str(trim_id) / f"{colour}.png"
