@@ -184,14 +184,18 @@ def _parse(number, text, header, trims, towers, brand_ids, today) -> Row:
 
 def _apply(session: Session, dealer: Dealer, rows: list[Row], report: Report) -> None:
     existing = {}
-    vins = [r.vin for r in rows]
+    # locked in VIN order across chunks, so two imports sharing cars never wait in a circle
+    vins = sorted({r.vin for r in rows})
     for start in range(0, len(vins), 500):
         chunk = vins[start : start + 500]
         existing.update(
             {
                 v.vin: v
                 for v in session.scalars(
-                    select(Vehicle).where(Vehicle.vin.in_(chunk)).with_for_update(of=Vehicle)
+                    select(Vehicle)
+                    .where(Vehicle.vin.in_(chunk))
+                    .order_by(Vehicle.vin)
+                    .with_for_update(of=Vehicle)
                 )
             }
         )
@@ -273,10 +277,13 @@ def _apply(session: Session, dealer: Dealer, rows: list[Row], report: Report) ->
 
 def _free_bays(session: Session, towers: dict[int, Tower]) -> dict[int, list[int]]:
     free = {}
-    for tower_id, tower in towers.items():
+    for tower_id, tower in sorted(towers.items()):  # towers, then their cars, in key order
         taken = set(
             session.scalars(
-                select(Vehicle.bay).where(Vehicle.tower_id == tower_id).with_for_update()
+                select(Vehicle.bay)
+                .where(Vehicle.tower_id == tower_id)
+                .order_by(Vehicle.id)
+                .with_for_update()
             )
         )
         free[tower_id] = [b for b in range(1, tower.bays + 1) if b not in taken]

@@ -446,16 +446,19 @@ def reroute_overdue(session: Session, *, now: dt.datetime, limit: int = 200) -> 
     breach counts against the first. Each lead is handled in its own savepoint, so one that
     fails is logged and left for the next sweep without undoing the others' re-routing."""
     policy = current_policy(session)
+    late = (
+        Lead.status == LeadStatus.new.value,
+        Lead.first_contact_at.is_(None),
+        Lead.sla_due_at <= now,
+    )
+    # the most overdue first, but locked in primary-key order like every batch; the
+    # conditions are checked again under the lock (another sweep may have moved one)
+    most_late = select(Lead.id).where(*late).order_by(Lead.sla_due_at).limit(limit)
     overdue = list(
         session.scalars(
             select(Lead)
-            .where(
-                Lead.status == LeadStatus.new.value,
-                Lead.first_contact_at.is_(None),
-                Lead.sla_due_at <= now,
-            )
-            .order_by(Lead.sla_due_at)
-            .limit(limit)
+            .where(Lead.id.in_(list(session.scalars(most_late))), *late)
+            .order_by(Lead.id)
             .with_for_update(skip_locked=True)
         )
     )
