@@ -273,6 +273,11 @@ def vision_eval(
         Path | None, typer.Option(exists=True, file_okay=False, help="one folder per person")
     ] = None,
     references: Annotated[int, typer.Option(min=1, help="first K photos per car folder")] = 8,
+    enrol_fraction: Annotated[
+        float | None,
+        typer.Option(min=0.01, max=0.99, help="open set: enrol only this share of the car models"),
+    ] = None,
+    splits: Annotated[int, typer.Option(min=1, help="open set: random draws of models")] = 3,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ):
     """Accuracy and latency on labelled folders (progress on stderr)."""
@@ -289,6 +294,8 @@ def vision_eval(
             car_folder=cars,
             face_folder=faces,
             references=references,
+            enrol_fraction=enrol_fraction,
+            splits=splits,
             progress=_say,
         )
     except ValueError as exc:  # folders that do not fit the protocol

@@ -94,3 +94,15 @@ def test_an_exact_index_becomes_a_graph_when_it_grows_past_the_limit():
     assert big.graph is not None and big.search(vectors[140], 1)[0][0] == 140
     empty = VectorIndex(np.zeros((0, 16)), [])
     assert empty.extended(vectors[:2], [7, 8]).search(vectors[1], 1)[0][0] == 8
+
+
+def test_open_set_scores_are_never_certain_and_fall_with_distance():
+    from motormall.vision.cars import MAX_SCORE, open_set
+
+    near, p_near = open_set([("only", 1.0)], closeness=0.99)
+    far, p_far = open_set([("only", 1.0)], closeness=0.6)
+    assert 0.9 < near[0][1] <= MAX_SCORE < 1.0  # a one-model head is not 100 % sure
+    assert p_far < 0.05 < 0.5 < p_near and far[0][1] == pytest.approx(p_far)
+    scores, _ = open_set([("a", 0.7), ("b", 0.3)], closeness=0.8)
+    assert scores[0][1] <= 0.7 and scores[0][1] / scores[1][1] == pytest.approx(0.7 / 0.3)
+    assert open_set([], closeness=1.0) == ([], 0.0)

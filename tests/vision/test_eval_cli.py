@@ -109,3 +109,24 @@ def test_eval_says_when_the_folders_do_not_fit_the_protocol(tmp_path):
         app, ["vision", "eval", "--cars", str(tmp_path / "Ford_GT_Coupe_2006")]
     )
     assert result.exit_code == 2 and "no sub-folders with photos" in result.stderr
+
+
+def test_eval_measures_the_open_set(tmp_path, settings):
+    cars, _ = small_sets(tmp_path)
+    use_settings(settings)
+    try:
+        result = CliRunner().invoke(
+            app,
+            ["vision", "eval", "--cars", str(cars), "--references", "2"]
+            + ["--enrol-fraction", "0.5", "--splits", "2"],
+            catch_exceptions=False,
+        )
+    finally:
+        use_settings(None)
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)["open_set"]
+    assert out["enrolled_per_split"] == 1 and out["splits"] == 2
+    assert out["unknown_queries"] == 2 and out["known_queries"] == 2
+    assert out["unknown_named_before"] == 1.0  # a closed-set head always names a model
+    assert out["max_score_after"] <= 0.99
+    assert "open set: split 2/2" in result.stderr

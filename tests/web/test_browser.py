@@ -106,14 +106,15 @@ def test_carmaker_loads_references_then_a_buyer_finds_the_car_by_photo(db, live_
     ix3, mondeo = net["models"]
     for model_id, folder in ((ix3, "Jeep_Wrangler_SUV_2012"), (mondeo, "Ford_GT_Coupe_2006")):
         page.select_option("select[name=model_id]", str(model_id))
-        page.set_input_files("input[name=photos]", [str(car(folder, n)) for n in (1, 2)])
+        page.set_input_files("input[name=photos]", [str(car(folder, n)) for n in range(1, 9)])
         page.click("form.filters button[type=submit]")
         page.wait_for_url(f"**/oem/references?done={model_id}")
-    assert page.locator("tr.highlight td").nth(2).inner_text().startswith("2")
+    row = page.locator("tr.highlight td")
+    assert row.nth(2).inner_text() == "8" and row.nth(3).inner_text() == "Recognised"
 
     page.goto(f"{live_server}/find")
     assert not page.locator("img#preview").is_visible()
-    page.set_input_files("input[name=image]", str(car("Jeep_Wrangler_SUV_2012", 9)))
+    page.set_input_files("input[name=image]", str(car("Jeep_Wrangler_SUV_2012", 12)))
     page.wait_for_selector("img#preview", state="visible")  # the buyer sees the chosen photo
     page.select_option("select[name=city]", "Shanghai")
     with page.expect_navigation():  # the page shrinks the photo first, then sends the form
@@ -125,6 +126,45 @@ def test_carmaker_loads_references_then_a_buyer_finds_the_car_by_photo(db, live_
     first.locator("a").click()  # the buyer picks the suggestion: that model's stock nearby
     page.wait_for_url(f"**/search?model_id={ix3}**")
     assert page.locator("article.card").count() == 2
+
+
+@pytest.mark.parametrize("width,height", [(390, 844), (1280, 800)])
+def test_a_model_without_references_is_unknown_on_phone_and_desktop(
+    db, live_server, browser, client, width, height
+):
+    from tests.vision.photos import car, car_bytes
+
+    net = f.network(db)
+    f.stock(db, net["dealers"]["SH-1"], net["trims"][0], range(1, 3))  # iX3: SUVs
+    ix3, _ = net["models"]
+    admin = f.token(client, net["users"]["admin"])
+    files = [
+        ("photos", (f"{n}.jpg", car_bytes("BMW_X3_SUV_2012", n), "image/jpeg")) for n in (1, 2)
+    ]
+    r = client.post(f"/api/v1/models/{ix3}/reference-photos", files=files, headers=admin)
+    assert r.status_code == 201
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="en-US")
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server}/login?next=/oem/references")
+        page.fill("input[name=email]", "admin@test.dev")
+        page.fill("input[name=password]", f.PASSWORD)
+        page.click("form button[type=submit]")
+        page.wait_for_url("**/oem/references")
+        assert "Too few to be recognised" in page.locator("td.recognition").first.inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"references-{width}.png"), full_page=True)
+        page.goto(f"{live_server}/find")
+        page.set_input_files("input[name=image]", str(car("Ford_Edge_SUV_2012", 12)))
+        page.click("form#filters button[type=submit]:has-text('Find it')")
+        page.wait_for_load_state()
+        assert "We don't know this model yet" in page.locator("#unknown").inner_text()
+        assert page.locator("ol.suggestions").count() == 0
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.screenshot(path=str(ARTIFACTS / f"find-unknown-{width}.png"), full_page=True)
+    finally:
+        context.close()
 
 
 @pytest.mark.parametrize("width,height", [(390, 844), (1280, 800)])

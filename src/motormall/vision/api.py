@@ -31,7 +31,7 @@ class Match(BaseModel):
     brand: str
     model: str
     body_type: str
-    score: float  # probability that the photo shows this model
+    score: float  # probability that the photo shows this model (at most 0.99)
 
 
 class BodyTypeScore(BaseModel):
@@ -47,6 +47,7 @@ class PhotoSearchOut(BaseModel):
     car_score: float
     vehicles: list[catalog_schemas.VehicleOut]
     note: str | None = None
+    unknown: bool = False  # no enrolled model fits: `matches` is empty, `body_type` is a guess
 
 
 SINGLE_PHOTO_PATHS = {"/api/v1/search/photo", "/find"}
@@ -77,7 +78,12 @@ def search_by_photo(
     radius_km: Annotated[float | None, Form(gt=0, le=20_000)] = None,
 ):
     """Which catalog models the photo shows (top five, best first, with probabilities) and
-    the matching cars in stock, nearest first when `near=LAT,LON` is given."""
+    the matching cars in stock, nearest first when `near=LAT,LON` is given.
+
+    Open set: when the photo fits no model with reference photos well enough (its best
+    model would more likely be wrong than right), `matches` is empty, `unknown` is true,
+    `body_type` is the likeliest body type and `vehicles` are cars of that body type.
+    Scores are calibrated probabilities and never exceed 0.99."""
     with service.photo_slot():  # the upload stays on disk until its turn comes
         found = service.photo_search(
             session,
@@ -94,6 +100,7 @@ def search_by_photo(
         car_score=round(found.car_score, 4),
         vehicles=[vehicle_out(h.vehicle, h.distance_km) for h in found.hits],
         note=found.note,
+        unknown=found.unknown,
     )
 
 

@@ -40,6 +40,15 @@ CAR_GATE = 0.10  # car probability below this: "no vehicle" (figures in docs/mod
 HEAD_C = 30.0  # inverse regularisation of the head, chosen on the evaluation folder
 ZOOMS = (1.0, 0.9, 0.8)
 
+# Open set: a buyer may photograph a model that has no references. Whether the head's best
+# model is right at all is a logistic function of how close the photo comes to that model's
+# own references (cosine), the head's probability and how many models it knows; weights
+# fitted on the evaluation folder with half of the photos from un-enrolled models (figures
+# in docs/model-card.md, "Open set").
+OPEN_SET_WEIGHTS = (19.97, 2.351, -0.134, -15.44)  # closeness, log probability, log models, bias
+OPEN_SET_CUT = 0.5  # below: more likely wrong than right, so the model is not named
+MAX_SCORE = 0.99  # no photo is certain: a score never reads 100 %
+
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
     z = logits - logits.max(axis=-1, keepdims=True)
@@ -127,6 +136,10 @@ class Head:
         self.temperature = 1.0
         vectors = np.concatenate(photos)
         self.centre = vectors.mean(axis=0)
+        self.views = {  # each model's reference views, for `closeness`
+            label: np.concatenate([v for v, lb in zip(photos, labels, strict=True) if lb == label])
+            for label in self.labels
+        }
         self.model = None
         if len(self.labels) > 1:
             self.model = self._fit(photos, labels)
@@ -172,14 +185,39 @@ class Head:
     def _prepare(self, vectors: np.ndarray) -> np.ndarray:
         return _unit(vectors - self.centre)
 
+    def closeness(self, vector: np.ndarray, label: Hashable) -> float:
+        """Cosine similarity of a query to the nearest reference view of `label`."""
+        views = self.views.get(label)
+        return float((views @ vector).max()) if views is not None else -1.0
+
     def predict(self, vector: np.ndarray) -> list[tuple[Hashable, float]]:
-        """Every label with its probability, best first."""
+        """Every label with its probability, best first, given that the photo shows one of
+        them (closed set: see `open_set`)."""
         if self.model is None:
             return [(self.labels[0], 1.0)]
         p = self.model.predict_proba(self._prepare(vector[None, :]))[0]
         p = _softmax(np.log(p + 1e-12) / self.temperature)
         order = np.argsort(-p)
         return [(self.labels[self.model.classes_[i]], float(p[i])) for i in order]
+
+
+def recognised(closeness: float, probability: float, models: int) -> float:
+    """Probability that the best model is the right one: calibrated for buyers whose photo is
+    as likely to show a model without references as one with them."""
+    a, b, c, bias = OPEN_SET_WEIGHTS
+    z = a * closeness + b * np.log(max(probability, 1e-12)) + c * np.log(max(models, 1)) + bias
+    return float(1 / (1 + np.exp(-z)))
+
+
+def open_set(ranked: list[tuple[Hashable, float]], closeness: float) -> tuple[list, float]:
+    """Closed-set probabilities (best first) made open-set: scaled so that the best model's
+    score is the probability that it is right; also returns that probability."""
+    if not ranked:
+        return [], 0.0
+    top = ranked[0][1]
+    right = recognised(closeness, top, len(ranked))
+    factor = min(1.0, right / top) if top > 0 else 0.0
+    return [(label, min(MAX_SCORE, p * factor)) for label, p in ranked], right
 
 
 _embedders: dict[tuple[Path, int], Embedder] = {}

@@ -368,9 +368,12 @@ def run(
     car_folder: Path | None,
     face_folder: Path | None,
     references: int = 8,
+    enrol_fraction: float | None = None,
+    splits: int = 3,
     progress: Callable[[str], None] = lambda _: None,
 ) -> dict:
-    """Everything `motormall vision eval` prints: {"cars", "faces", "latency_ms", ...}."""
+    """Everything `motormall vision eval` prints: {"cars", "faces", "latency_ms", ...}; with
+    `enrol_fraction`, only the open-set measurement of the cars: {"open_set"}."""
     result: dict = {"latency_ms": {}, "first_use_ms": {}}
     if car_folder is not None:
         _queries(photos_by_folder(car_folder), references)  # refuse unfit folders before loading
@@ -381,6 +384,17 @@ def run(
         embedder = cars.Embedder(settings.models_dir, settings.vision_threads)
         embedder.look(Image.new("RGB", (64, 64)))
         result["first_use_ms"]["car_models"] = round((time.perf_counter() - t0) * 1000, 1)
+        if enrol_fraction is not None:
+            result["open_set"] = evaluate_open_set(
+                car_folder,
+                embedder,
+                references=references,
+                enrol_fraction=enrol_fraction,
+                splits=splits,
+                progress=progress,
+            )
+            result["peak_rss_mb"] = _rss_mb()
+            return result
         not_cars = [p for files in face_photos.values() for p in files]
         found = evaluate_cars(
             car_folder, embedder, references=references, not_cars=not_cars, progress=progress
@@ -398,3 +412,95 @@ def run(
         result["faces"] = found
     result["peak_rss_mb"] = _rss_mb()
     return result
+
+
+# ---- open set ---------------------------------------------------------------------------
+
+
+def evaluate_open_set(
+    folder: Path,
+    embedder: cars.Embedder,
+    *,
+    references: int = 8,
+    enrol_fraction: float = 0.5,
+    splits: int = 3,
+    progress: Callable[[str], None] = lambda _: None,
+) -> dict:
+    """Only a share of the models is enrolled (drawn at random, `splits` times, seeds 0, 1,
+    ...); every query photo of the others is a model photo search does not know. "Named"
+    means the answer names a model: always, for the closed-set head ("before"); when the
+    open-set probability reaches `cars.OPEN_SET_CUT` ("after")."""
+    classes = photos_by_folder(folder)
+    names = list(classes)
+    enrolled_n = max(1, round(len(names) * enrol_fraction))
+    if enrolled_n >= len(names):
+        raise ValueError("--enrol-fraction leaves no model un-enrolled")
+    refs = {}
+    for n, (label, files) in enumerate(classes.items(), 1):
+        refs[label] = [embedder.reference_views(open_photo(p)) for p in files[:references]]
+        progress(f"open set: references {n}/{len(classes)}")
+    queries = _queries(classes, references)
+    looks = []
+    for i, (label, path) in enumerate(queries, 1):
+        look = embedder.look(open_photo(path))
+        looks.append((label, look))
+        if i % 50 == 0 or i == len(queries):
+            progress(f"open set: queries {i}/{len(queries)}")
+
+    keys = ("named_before", "certain_before", "named_after", "known_top1_before")
+    totals = dict.fromkeys(keys + ("known_named_after", "known_right_after"), 0)
+    unknown_n = known_n = body_imagenet = body_nearest = 0
+    conf_before, conf_after, right_flags = [], [], []
+    for seed in range(splits):
+        rng = np.random.default_rng(seed)
+        enrolled = set(rng.choice(names, enrolled_n, replace=False).tolist())
+        photos = [v for label in names if label in enrolled for v in refs[label]]
+        labels = [label for label in names if label in enrolled for _ in refs[label]]
+        head = cars.Head(photos, labels)
+        for label, look in looks:
+            closed = head.predict(look.vector)
+            best, p_best = closed[0]
+            scored, right = cars.open_set(closed, head.closeness(look.vector, best))
+            named = right >= cars.OPEN_SET_CUT
+            is_right = best == label
+            conf_before.append(p_best)
+            conf_after.append(scored[0][1])
+            right_flags.append(is_right)
+            if label in enrolled:
+                known_n += 1
+                totals["known_top1_before"] += is_right
+                totals["known_named_after"] += named
+                totals["known_right_after"] += named and is_right
+            else:
+                unknown_n += 1
+                totals["named_before"] += 1
+                totals["certain_before"] += p_best >= 0.9
+                totals["named_after"] += named
+                truth = folder_body_type(label)
+                body_imagenet += look.body_types()[0][0] == truth
+                body_nearest += folder_body_type(best) == truth
+        progress(f"open set: split {seed + 1}/{splits}")
+
+    def share(count: int, of: int) -> float:
+        return round(count / of, 4) if of else math.nan
+
+    return {
+        "models": len(names),
+        "enrolled_per_split": enrolled_n,
+        "references": references,
+        "splits": splits,
+        "unknown_queries": unknown_n,
+        "known_queries": known_n,
+        "cut": cars.OPEN_SET_CUT,
+        "unknown_named_before": share(totals["named_before"], unknown_n),
+        "unknown_named_90pct_before": share(totals["certain_before"], unknown_n),
+        "unknown_named_after": share(totals["named_after"], unknown_n),
+        "known_top1_before": share(totals["known_top1_before"], known_n),
+        "known_named_after": share(totals["known_named_after"], known_n),
+        "known_named_right_after": share(totals["known_right_after"], known_n),
+        "calibration_error_before": _ece(conf_before, right_flags),
+        "calibration_error_after": _ece(conf_after, right_flags),
+        "max_score_after": round(max(conf_after), 4),
+        "unknown_body_type_imagenet": share(body_imagenet, unknown_n),
+        "unknown_body_type_nearest_model": share(body_nearest, unknown_n),
+    }

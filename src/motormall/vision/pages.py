@@ -65,6 +65,8 @@ def find_submit(
         "basis": found.basis,
         "matches": found.matches,
         "body_type": found.body_type,
+        "unknown": found.unknown,
+        "stock_body_types": found.stock_body_types,
         "vehicles": [vehicle_out(h.vehicle, h.distance_km) for h in found.hits],
     }
     return render(request, "find.html", cities=cities, form=form, result=result)
@@ -90,6 +92,8 @@ def _references(request, session, *, done=None, error=None, status_code=200):
         "oem_references.html",
         status_code=status_code,
         models=[{"model": m, "references": counts.get(m.id, 0)} for m in models],
+        recognisable=service.RECOGNISABLE_REFERENCES,
+        recommended=service.RECOMMENDED_REFERENCES,
         done=done,
         error=error,
     )

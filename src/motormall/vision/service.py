@@ -33,6 +33,10 @@ LISTING_WEIGHT = 0.3  # share of a score from similar listing photos (docs/model
 LISTING_TEMPERATURE = 0.02  # softmax temperature over listing-photo similarities
 MIN_STOCK_SCORE = 0.10  # models below this score do not bring their stock to the answer
 SAME_CAR_SIMILARITY = 0.85  # a listing photo this close is very likely this very car
+# references per model: with fewer than 4 a model's photos are almost never recognised (2 %
+# with one, 17 % with two), 8 or more recommended (docs/model-card.md, "Open set")
+RECOGNISABLE_REFERENCES = 4
+RECOMMENDED_REFERENCES = 8
 
 
 def embedder(settings: Settings) -> cars.Embedder:
@@ -314,6 +318,8 @@ class PhotoSearch:
     car_score: float
     hits: list[search.Hit]
     note: str | None = None
+    unknown: bool = False  # no enrolled model fits well enough: `matches` is empty
+    stock_body_types: list[str] = field(default_factory=list)  # whose stock `hits` shows
 
 
 def _blend(
@@ -353,6 +359,15 @@ def photo_slot():
         yield
 
 
+def _body_type_stock(session: Session, bodies: list[str], stock: dict) -> list[search.Hit]:
+    hits: list[search.Hit] = []
+    for body in bodies:
+        if len(hits) < stock["limit"]:
+            found, _ = search.search(session, search.StockQuery(body_type=body, **stock))
+            hits += found[: stock["limit"] - len(hits)]
+    return hits
+
+
 def photo_search(
     session: Session,
     settings: Settings,
@@ -382,20 +397,39 @@ def photo_search(
     if not ranked:
         # a weak hint (right about a third of the time, see the model card): show the stock of
         # the likeliest body types, not only the first
-        body = body_types[0][0]
-        hits = []
-        for guess, score in body_types[:3]:
-            if score >= MIN_STOCK_SCORE and len(hits) < limit:
-                found, _ = search.search(session, search.StockQuery(body_type=guess, **stock))
-                hits += found[: limit - len(hits)]
+        bodies = [b for b, s in body_types[:3] if s >= MIN_STOCK_SCORE] or [body_types[0][0]]
         return PhotoSearch(
             basis="body_type",
+            matches=[],
+            body_type=body_types[0][0],
+            body_types=body_types,
+            car_score=look.car_score,
+            hits=_body_type_stock(session, bodies, stock),
+            note="No reference photos are loaded yet, so only the body type was recognised.",
+            unknown=True,
+            stock_body_types=bodies,
+        )
+    best = ranked[0][0]
+    closeness = max(
+        the_head.closeness(look.vector, best) if the_head else -1.0,
+        max((s for pid, s in near_photos if listed.model_of[pid] == best), default=-1.0),
+    )
+    ranked, right = cars.open_set(ranked, closeness)
+    if right < cars.OPEN_SET_CUT:
+        # no enrolled model fits: say so, with the body type of the nearest model (right about
+        # half the time, against a quarter from the ImageNet classes: see the model card)
+        nearest = session.get(CarModel, best)
+        body = nearest.body_type if nearest else body_types[0][0]
+        return PhotoSearch(
+            basis="references" if the_head else "listing_photos",
             matches=[],
             body_type=body,
             body_types=body_types,
             car_score=look.car_score,
-            hits=hits,
-            note="No reference photos are loaded yet, so only the body type was recognised.",
+            hits=_body_type_stock(session, [body], stock),
+            note="We don't know this model yet; here are cars of the likeliest body type.",
+            unknown=True,
+            stock_body_types=[body],
         )
 
     top = ranked[:TOP_MATCHES]
