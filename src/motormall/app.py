@@ -22,6 +22,7 @@ from motormall.customers.pages import router as customer_pages_router
 from motormall.customers.passwords_api import router as password_router
 from motormall.leads.api import router as leads_router
 from motormall.leads.pages import router as lead_pages_router
+from motormall.marketing.api import router as marketing_router
 from motormall.membership.api import router as membership_router
 from motormall.notifications.api import router as notifications_router
 from motormall.notifications.pages import router as notification_pages_router
@@ -79,6 +80,7 @@ def create_app(
     api.include_router(password_router)
     api.include_router(notifications_router)
     api.include_router(membership_router)
+    api.include_router(marketing_router)
     api.include_router(catalog_router)
     api.include_router(leads_router)
     api.include_router(orders_router)
