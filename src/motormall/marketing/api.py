@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 
-from motormall.marketing import campaigns, schemas
+from motormall.marketing import campaigns, consent, schemas, segments
 from motormall.platform.auth import Principal, Role
 from motormall.platform.db import utcnow
-from motormall.platform.deps import DbSession, ReadSession, require
+from motormall.platform.deps import CurrentPrincipal, DbSession, ReadSession, require
 
 router = APIRouter(tags=["marketing"])
 Admin = Annotated[Principal, require(Role.oem_admin)]
@@ -28,3 +28,33 @@ def create_campaign(body: schemas.CampaignIn, session: DbSession, who: Admin):
 @router.get("/campaigns/{campaign_id}", response_model=schemas.CampaignOut)
 def get_campaign(campaign_id: CampaignId, session: ReadSession, who: Admin):
     return campaigns.out(session, campaigns.get(session, campaign_id))
+
+
+@router.post("/segments/preview", response_model=schemas.SegmentSize)
+def preview_segment(body: schemas.SegmentIn, session: ReadSession, who: Admin):
+    """How many customers with marketing consent the rule reaches now (one SQL count)."""
+    return schemas.SegmentSize(size=segments.size(session, body.segment, now=utcnow()))
+
+
+@router.get("/me/marketing-consent", response_model=schemas.Consents)
+def my_consent(session: ReadSession, who: CurrentPrincipal):
+    """The caller's yes or no to marketing per channel (no answer counts as no)."""
+    return schemas.Consents(items=consent.of(session, who.user_id))
+
+
+@router.put("/me/marketing-consent", response_model=schemas.Consents)
+def set_my_consent(body: schemas.ConsentIn, session: DbSession, who: CurrentPrincipal):
+    consent.record(
+        session, who.user_id, body.channel, body.granted, source="settings", now=utcnow()
+    )
+    return schemas.Consents(items=consent.of(session, who.user_id))
+
+
+@router.post("/marketing/unsubscribe", response_model=schemas.Consents)
+def unsubscribe(token: Annotated[str, Query(min_length=10, max_length=400)], session: DbSession):
+    """The signed link in every offer: no login needed, the signature says who and which
+    channel."""
+    now = utcnow()
+    consent.unsubscribe(session, token, now=now)
+    customer_id = consent._signer().loads(token)[0]
+    return schemas.Consents(items=consent.of(session, customer_id))

@@ -10,16 +10,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from motormall.catalog.models import Brand
-from motormall.marketing import coupons
+from motormall.marketing import coupons, segments
 from motormall.marketing.models import Campaign
 from motormall.marketing.schemas import CampaignIn, CampaignOut
 from motormall.platform import audit
 from motormall.platform.errors import Conflict, Invalid, NotFound
 from motormall.platform.money import MoneyOut
-
-
-def check_segment(session: Session, text: str, *, now: dt.datetime) -> None:
-    """Replaced by the segment language's parser (segments.py)."""
 
 
 def create(session: Session, body: CampaignIn, *, actor_id: str, now: dt.datetime) -> Campaign:
@@ -37,7 +33,7 @@ def create(session: Session, body: CampaignIn, *, actor_id: str, now: dt.datetim
                 f"The budget is in {body.budget.currency}, the coupon in {currency}.",
             )
         currency = body.budget.currency
-    check_segment(session, body.segment, now=now)
+    segments.condition(session, body.segment, now=now)  # 422 segment_invalid
     campaign = Campaign(
         brand_id=brand.id,
         name=body.name,

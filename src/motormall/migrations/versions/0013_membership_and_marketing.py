@@ -2,7 +2,7 @@
 
 Revision ID: 0013
 Revises: 0009
-Create Date: 2026-11-29 11:59:31.465493
+Create Date: 2026-11-29 12:03:01.642741
 """
 
 import sqlalchemy as sa
