@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from motormall.marketing import campaigns, consent, schemas, segments
+from motormall.marketing import campaigns, consent, results, schemas, segments
 from motormall.platform.auth import Principal, Role
 from motormall.platform.db import utcnow
 from motormall.platform.deps import CurrentPrincipal, DbSession, ReadSession, require
@@ -50,11 +50,20 @@ def set_my_consent(body: schemas.ConsentIn, session: DbSession, who: CurrentPrin
     return schemas.Consents(items=consent.of(session, who.user_id))
 
 
-@router.post("/marketing/unsubscribe", response_model=schemas.Consents)
+@router.api_route(
+    "/marketing/unsubscribe", methods=["GET", "POST"], response_model=schemas.Consents
+)
 def unsubscribe(token: Annotated[str, Query(min_length=10, max_length=400)], session: DbSession):
     """The signed link in every offer: no login needed, the signature says who and which
     channel."""
     now = utcnow()
-    consent.unsubscribe(session, token, now=now)
-    customer_id = consent._signer().loads(token)[0]
+    customer_id = consent.unsubscribe(session, token, now=now)
     return schemas.Consents(items=consent.of(session, customer_id))
+
+
+@router.get("/campaigns/{campaign_id}/results")
+def campaign_results(campaign_id: CampaignId, session: ReadSession, who: Admin):
+    """Reached, opened, leads, test drives, orders, revenue and cost for the target group,
+    the same funnel for the holdout, and the conversion uplift over the holdout with its
+    95 % confidence interval (Newcombe)."""
+    return results.results(session, campaigns.get(session, campaign_id))

@@ -67,7 +67,8 @@ def unsubscribe_token(customer_id: str, channel: str) -> str:
 
 
 def unsubscribe(session: Session, token: str, *, now: dt.datetime) -> str:
-    """Withdraw consent for the link's customer and channel; a forged link → 400."""
+    """Withdraw consent for the link's customer and channel (returns the customer); a forged
+    link → 400."""
     try:
         customer_id, channel = _signer().loads(token)
     except (BadSignature, ValueError, TypeError):
@@ -77,4 +78,4 @@ def unsubscribe(session: Session, token: str, *, now: dt.datetime) -> str:
     if channel not in CHANNELS:
         raise BadRequest("bad_unsubscribe_link", "This unsubscribe link is not one we sent.")
     record(session, customer_id, channel, False, source="unsubscribe_link", now=now)
-    return channel
+    return customer_id
