@@ -229,7 +229,8 @@ class _Compiler(Transformer):
                 cond,
                 ~exists(
                     select(back.c.id).where(
-                        back.c.customer_id == users.c.id,
+                        # correlated to the event above (users is two levels up)
+                        back.c.customer_id == events.c.customer_id,
                         back.c.type == "order.returned",
                         back.c.entity_id == events.c.entity_id,
                     )
