@@ -23,7 +23,9 @@ from motormall.customers.passwords_api import router as password_router
 from motormall.leads.api import router as leads_router
 from motormall.leads.pages import router as lead_pages_router
 from motormall.marketing.api import router as marketing_router
+from motormall.marketing.pages import router as marketing_pages_router
 from motormall.membership.api import router as membership_router
+from motormall.membership.pages import router as membership_pages_router
 from motormall.notifications.api import router as notifications_router
 from motormall.notifications.pages import router as notification_pages_router
 from motormall.orders.api import router as orders_router
@@ -92,6 +94,8 @@ def create_app(
     app.include_router(order_pages_router)
     app.include_router(lead_pages_router)
     app.include_router(notification_pages_router)
+    app.include_router(membership_pages_router)
+    app.include_router(marketing_pages_router)
     app.include_router(customer_pages_router)
     app.include_router(vision_pages_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
