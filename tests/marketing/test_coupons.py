@@ -168,3 +168,27 @@ def test_a_single_use_coupon_raced_by_ten_buyers_is_redeemed_once(client, db):
     with db.reading() as s:
         assert s.scalar(select(func.count()).select_from(CouponRedemption)) == 1
         assert s.scalar(select(Campaign.redeemed)) == 1
+
+
+def test_a_revived_order_takes_its_coupon_back_or_has_it_honoured(client, db):
+    from motormall.orders.jobs import release_lapsed_holds
+
+    net, vins, buyer = h.setup(db, client)
+    campaign(client, net, code="ONCE", max_redemptions=1)
+    first = h.reserve(client, buyer, vins[0], coupon="ONCE").json()
+    intent = h.start_payment(client, buyer, first["id"], "deposit", "5000.00")
+    h.lapse_holds(db)
+    release_lapsed_holds()  # the coupon goes back to the campaign...
+    two = h.second_buyer(client)
+    assert h.reserve(client, two, vins[1], coupon="ONCE").status_code == 201  # ...and is used
+    r = h.notify(client, h.take_at_sandbox(db, intent["id"]))
+    assert r.headers["notification-outcome"] == "revived"
+    with db.reading() as s:
+        rows = s.execute(select(CouponRedemption.order_id, CouponRedemption.status)).all()
+        assert dict(rows)[first["id"]] == "honoured"  # its price stands; not a use
+        assert s.scalar(select(Campaign.redeemed)) == 1
+        assert s.scalar(select(Campaign.spent)) == 10000
+        campaign_id = s.scalar(select(Campaign.id))
+    admin = f.token(client, net["users"]["admin"])
+    got = client.get(f"/api/v1/campaigns/{campaign_id}/results", headers=admin).json()
+    assert got["cost"]["amount"] == "20000.00"  # both discounts are the campaign's cost

@@ -101,11 +101,40 @@ def _in_target(session: Session, campaign_id: str, customer_id: str) -> bool:
 
 
 def held_for(session: Session, order_id: str) -> CouponRedemption | None:
+    """The coupon an order is priced with: held, or honoured after a lapse (see `retake`)."""
     return session.scalar(
         select(CouponRedemption).where(
-            CouponRedemption.order_id == order_id, CouponRedemption.status == "held"
+            CouponRedemption.order_id == order_id,
+            CouponRedemption.status.in_(("held", "honoured")),
         )
     )
+
+
+def retake(session: Session, order_id: str, *, now: dt.datetime) -> str | None:
+    """A lapsed order came back to life (its deposit arrived late): it keeps its price, so it
+    takes its coupon use back if the campaign still has one (`held`); if not, the discount is
+    honoured outside the limit (`honoured`: in the results' cost, not a use of the limit
+    or the budget counter)."""
+    redemption = session.scalar(
+        select(CouponRedemption)
+        .where(CouponRedemption.order_id == order_id, CouponRedemption.status == "released")
+        .with_for_update()
+    )
+    if redemption is None:
+        return None
+    took = session.execute(
+        update(Campaign)
+        .where(
+            Campaign.id == redemption.campaign_id,
+            or_(Campaign.max_redemptions.is_(None), Campaign.redeemed < Campaign.max_redemptions),
+            or_(Campaign.budget.is_(None), Campaign.spent + redemption.discount <= Campaign.budget),
+        )
+        .values(redeemed=Campaign.redeemed + 1, spent=Campaign.spent + redemption.discount)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    redemption.status = "held" if took else "honoured"
+    redemption.released_at = None
+    return redemption.status
 
 
 def release(session: Session, order_id: str, *, now: dt.datetime) -> bool:

@@ -4,7 +4,12 @@ handed over with a coupon books the discount as marketing expense (through payme
 from __future__ import annotations
 
 from motormall.marketing import coupons
-from motormall.orders.events import OrderCancelled, OrderExpired, OrderHandedOver
+from motormall.orders.events import (
+    OrderCancelled,
+    OrderDepositPaid,
+    OrderExpired,
+    OrderHandedOver,
+)
 from motormall.payments import service as payments
 from motormall.platform.events import handles
 
@@ -12,6 +17,12 @@ from motormall.platform.events import handles
 @handles(OrderCancelled, OrderExpired)
 def coupon_back(session, event) -> None:
     coupons.release(session, event.entity_id, now=event.at)
+
+
+@handles(OrderDepositPaid)
+def coupon_again_for_a_revived_order(session, event) -> None:
+    if event.detail.get("action") == "revive":
+        coupons.retake(session, event.entity_id, now=event.at)
 
 
 @handles(OrderHandedOver)

@@ -77,7 +77,9 @@ class CouponRedemption(Base):
     order_id: Mapped[str] = mapped_column(String(32))  # the order's id (orders' own table)
     discount: Mapped[Decimal] = mapped_column(Cents)
     currency: Mapped[str] = mapped_column(String(3))
-    status: Mapped[str] = mapped_column(String(10), default="held")  # held | released
+    # held | released (the order ended) | honoured (a revived order kept its price beyond the
+    # campaign's limit: cost, not a use)
+    status: Mapped[str] = mapped_column(String(10), default="held")
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     released_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 

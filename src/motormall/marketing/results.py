@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from motormall.marketing import rules
-from motormall.marketing.models import Campaign, CampaignMember
+from motormall.marketing.models import Campaign, CampaignMember, CouponRedemption
 from motormall.notifications.models import Notification
 from motormall.orders.models import Order
 from motormall.platform.events import DomainEvent
@@ -66,6 +66,12 @@ def results(session: Session, c: Campaign) -> dict:
         opened = session.scalar(
             select(func.count()).where(Notification.id.in_(sent), Notification.read_at.is_not(None))
         )
+    # the budget counter, plus discounts honoured beyond it for orders revived after a lapse
+    honoured = session.scalar(
+        select(func.coalesce(func.sum(CouponRedemption.discount), 0)).where(
+            CouponRedemption.campaign_id == c.id, CouponRedemption.status == "honoured"
+        )
+    )
     lift = rules.uplift(target["orders"], target["members"], holdout["orders"], holdout["members"])
 
     def money(amount):
@@ -80,7 +86,7 @@ def results(session: Session, c: Campaign) -> dict:
         "test_drives": target["test_drives"],
         "orders": target["orders"],
         "revenue": money(target["revenue"]),
-        "cost": money(c.spent),
+        "cost": money(c.spent + Decimal(honoured or 0)),
         "redemptions": c.redeemed,
         "target": {**target, "revenue": money(target["revenue"])},
         "holdout": {**holdout, "revenue": money(holdout["revenue"])},
