@@ -322,10 +322,11 @@ def consented(channel: str | None = None) -> ColumnElement:
 
 def members(session, text: str, *, now: dt.datetime, channel: str | None = None) -> Select:
     """SELECT users.id of the segment's customers who consent (on `channel`, or on any)."""
+    # the rule first: its cheap profile terms (a city) then cut the lookups that follow
     return select(users.c.id).where(
         users.c.role == Role.customer.value,
-        consented(channel),
         condition(session, text, now=now),
+        consented(channel),
     )
 
 
