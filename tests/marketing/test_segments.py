@@ -109,6 +109,7 @@ def test_segments_size_as_one_count(db, rule, size):
         ("brand = 'TESLA'", 1, 9, "unknown brand"),
         ("city = @", 1, 8, "unexpected character"),
         ("", 1, 1, "empty"),
+        ("not " * 1500 + "city = 'x'", 1, 1, "nests"),
     ],
 )
 def test_faults_name_line_and_column(db, rule, line, column, words):

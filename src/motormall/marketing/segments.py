@@ -65,6 +65,7 @@ _parser = Lark(
 )
 
 FIELDS = ("brand", "tier", "city", "points")
+MAX_DEPTH = 40  # parse-tree levels: parentheses and `not`s nested about 20 deep
 DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}
 POWERTRAINS = ("ice", "hev", "phev", "bev")
 BODY_TYPES = ("sedan", "hatchback", "wagon", "coupe", "convertible", "suv", "mpv", "pickup", "van")
@@ -296,6 +297,16 @@ def _syntax(exc: UnexpectedInput, text: str) -> SegmentError:
     return SegmentError(what, line=exc.line, column=exc.column)
 
 
+def _depth(tree) -> int:
+    """How deep the parse tree goes, counted without recursion."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, d = stack.pop()
+        deepest = max(deepest, d)
+        stack.extend((c, d + 1) for c in getattr(node, "children", ()))
+    return deepest
+
+
 def condition(session, text: str, *, now: dt.datetime) -> ColumnElement:
     """The rule as a condition on the users table; 422 `segment_invalid` if it is not one."""
     if not text.strip():
@@ -304,6 +315,11 @@ def condition(session, text: str, *, now: dt.datetime) -> ColumnElement:
         tree = _parser.parse(text)
     except UnexpectedInput as exc:
         raise _invalid(_syntax(exc, text)) from None
+    depth = _depth(tree)
+    if depth > MAX_DEPTH:  # deeper would only exhaust the stack of the compiler and the SQL
+        raise _invalid(
+            SegmentError(f"the rule nests {depth} deep; at most {MAX_DEPTH}", line=1, column=1)
+        )
     brands = dict(session.execute(select(Brand.code, Brand.id)).all())
     try:
         return _Compiler(brands, now).transform(tree)
