@@ -23,6 +23,10 @@ from motormall.customers.pages import router as customer_pages_router
 from motormall.customers.passwords_api import router as password_router
 from motormall.leads.api import router as leads_router
 from motormall.leads.pages import router as lead_pages_router
+from motormall.marketing.api import router as marketing_router
+from motormall.marketing.pages import router as marketing_pages_router
+from motormall.membership.api import router as membership_router
+from motormall.membership.pages import router as membership_pages_router
 from motormall.notifications.api import router as notifications_router
 from motormall.notifications.pages import router as notification_pages_router
 from motormall.orders.api import router as orders_router
@@ -81,6 +85,8 @@ def create_app(
     api.include_router(customers_router)
     api.include_router(password_router)
     api.include_router(notifications_router)
+    api.include_router(membership_router)
+    api.include_router(marketing_router)
     api.include_router(catalog_router)
     api.include_router(leads_router)
     api.include_router(orders_router)
@@ -92,6 +98,8 @@ def create_app(
     app.include_router(order_pages_router)
     app.include_router(lead_pages_router)
     app.include_router(notification_pages_router)
+    app.include_router(membership_pages_router)
+    app.include_router(marketing_pages_router)
     app.include_router(customer_pages_router)
     app.include_router(vision_pages_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

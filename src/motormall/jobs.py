@@ -2,6 +2,8 @@
 
 import motormall.handlers  # noqa: F401  jobs publish events too
 from motormall.leads import jobs as lead_jobs  # noqa: F401
+from motormall.marketing import jobs as marketing_jobs  # noqa: F401
+from motormall.membership import jobs as membership_jobs  # noqa: F401
 from motormall.notifications import jobs as notification_jobs  # noqa: F401
 from motormall.orders import jobs as order_jobs  # noqa: F401
 from motormall.payments import jobs as payment_jobs  # noqa: F401

@@ -3,6 +3,8 @@
 from motormall.catalog import models as catalog_models
 from motormall.customers import models as customer_models
 from motormall.leads import models as lead_models
+from motormall.marketing import models as marketing_models
+from motormall.membership import models as membership_models
 from motormall.notifications import models as notification_models
 from motormall.orders import models as order_models
 from motormall.payments import ledger
@@ -18,6 +20,8 @@ __all__ = [
     "metadata",
     "catalog_models",
     "customer_models",
+    "marketing_models",
+    "membership_models",
     "notification_models",
     "lead_models",
     "order_models",

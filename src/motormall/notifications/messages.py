@@ -85,6 +85,27 @@ TEMPLATES: dict[str, Template] = {
     ),
 }
 
+# marketing offers: one kind per channel, so a message goes only where the customer said yes
+# (and always to the inbox, where "opened" is counted)
+_COUPON_OFFER = (
+    N_("A member offer for you"),
+    N_(
+        "%(campaign)s: use coupon %(code)s at checkout for %(discount)s %(currency)s off a "
+        "%(brand)s car, until %(until)s. Unsubscribe with the link in this message."
+    ),
+)
+_POINTS_OFFER = (
+    N_("More points for you"),
+    N_(
+        "%(campaign)s: earn %(factor)s times the points on %(brand)s, until %(until)s. "
+        "Unsubscribe with the link in this message."
+    ),
+)
+for _channel in (INBOX, EMAIL, SMS):
+    _reach = (INBOX,) if _channel == INBOX else (INBOX, _channel)
+    TEMPLATES[f"campaign_coupon_{_channel}"] = Template(*_COUPON_OFFER, channels=_reach)
+    TEMPLATES[f"campaign_points_{_channel}"] = Template(*_POINTS_OFFER, channels=_reach)
+
 
 @dataclass(frozen=True)
 class Rendered:

@@ -20,13 +20,14 @@ from motormall.catalog import stock
 from motormall.catalog.models import Dealer, Tower, Vehicle, VehicleStatus
 from motormall.catalog.vin import normalise_vin
 from motormall.leads import service as leads
+from motormall.marketing import coupons
 from motormall.orders import events as order_events
 from motormall.orders import rules
 from motormall.orders.models import Order
 from motormall.orders.rules import LIVE, OrderStatus
 from motormall.payments import service as payments
 from motormall.platform import audit, events
-from motormall.platform.auth import Principal, Role, User
+from motormall.platform.auth import Principal, Role, User, new_id
 from motormall.platform.config import Settings
 from motormall.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from motormall.platform.money import parse_amount
@@ -87,8 +88,6 @@ def reserve(
     vehicle = session.scalar(select(Vehicle).where(Vehicle.vin == vin))
     if vehicle is None or vehicle.status == VehicleStatus.withdrawn:
         raise NotFound("vehicle_not_found", f"No vehicle with VIN {vin}.")
-    if req.coupon:
-        raise Conflict("coupon_unavailable", f"Coupon {req.coupon!r} is not valid now.")
     _check_product(req)
     dealer, tower = _delivery(session, req.delivery_dealer, vehicle)
     check_order_limit(session, who.user_id, now=now, limit=settings.max_live_orders)
@@ -98,7 +97,20 @@ def reserve(
     if not stock.claim(session, vehicle.id, now=now):
         raise unavailable(vin)
 
-    deposit = min(parse_amount(settings.deposit_amount), vehicle.price)
+    order_id = new_id()
+    price = vehicle.price
+    if req.coupon:  # a campaign's coupon: a lost race for its last use rolls the claim back too
+        price -= coupons.redeem(
+            session,
+            req.coupon,
+            customer_id=who.user_id,
+            brand_id=vehicle.brand_id,
+            order_id=order_id,
+            price=vehicle.price,
+            currency=vehicle.currency,
+            now=now,
+        )
+    deposit = min(parse_amount(settings.deposit_amount), price)
     # the dealer that worked the buyer's lead is credited; else the one handing the car over
     lead_dealer = leads.credited_dealer(
         session, customer_id=who.user_id, model_id=vehicle.model_id, brand_id=vehicle.brand_id
@@ -110,6 +122,7 @@ def reserve(
     else:
         credited, reason = vehicle.dealer_id, "stocking_dealer"
     order = Order(
+        id=order_id,
         customer_id=who.user_id,
         vehicle_id=vehicle.id,
         vin=vin,
@@ -117,7 +130,7 @@ def reserve(
         product=req.product,
         term_months=req.term_months,
         down_payment=req.down_payment,
-        price=vehicle.price,
+        price=price,  # what the buyer pays: the list price less any coupon
         deposit=deposit,
         currency=vehicle.currency,
         coupon=req.coupon,
@@ -144,6 +157,7 @@ def reserve(
         detail={
             "vin": vin,
             "price": f"{order.price:.2f}",
+            **({"coupon": req.coupon, "list_price": f"{vehicle.price:.2f}"} if req.coupon else {}),
             "expires_at": order.expires_at.isoformat(),
         },
     )

@@ -7,6 +7,8 @@ Accounts (a name, optionally `:<party>`):
   carmaker_revenue                 income     recognised at handover, reversed on return
   dealer_commission_expense        expense    the carmaker's cost of crediting a dealer
   dealer_commission_payable:<code> liability  owed to the dealer credited with the sale
+  marketing_expense                expense    campaign coupons: the part of a car's price the
+                                              carmaker paid (revenue stays the list price)
 """
 
 from __future__ import annotations

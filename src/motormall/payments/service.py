@@ -426,6 +426,21 @@ def recognise_sale(
 def reverse_sale(session: Session, order_id: str) -> None:
     ledger.reverse(session, "sale", order_id=order_id, as_kind="sale_reversal")
     ledger.reverse(session, "commission", order_id=order_id, as_kind="commission_reversal")
+    ledger.reverse(session, "coupon_discount", order_id=order_id, as_kind="coupon_reversal")
+
+
+def recognise_discount(session: Session, *, order_id: str, amount: Decimal, currency: str) -> None:
+    """A campaign's coupon paid part of a car handed over: the carmaker books it as marketing
+    expense and the revenue stays the list price (the buyer paid the rest, recognised as
+    `sale`). Reversed with the sale when the car is returned."""
+    if amount > 0:
+        ledger.post(
+            session,
+            "coupon_discount",
+            [debit("marketing_expense", amount), credit("carmaker_revenue", amount)],
+            currency=currency,
+            order_id=order_id,
+        )
 
 
 # --- reconciliation -----------------------------------------------------------------------
