@@ -20,6 +20,7 @@ from motormall.catalog.api import router as catalog_router
 from motormall.customers.api import router as customers_router
 from motormall.customers.pages import router as customer_pages_router
 from motormall.customers.passwords_api import router as password_router
+from motormall.finance.api import router as finance_router
 from motormall.leads.api import router as leads_router
 from motormall.leads.pages import router as lead_pages_router
 from motormall.notifications.api import router as notifications_router
@@ -81,6 +82,7 @@ def create_app(
     api.include_router(leads_router)
     api.include_router(orders_router)
     api.include_router(payments_router)
+    api.include_router(finance_router)
     api.include_router(vision_router)
     app.include_router(api)
     app.include_router(pages_router)
