@@ -21,6 +21,7 @@ from motormall.customers.api import router as customers_router
 from motormall.customers.pages import router as customer_pages_router
 from motormall.customers.passwords_api import router as password_router
 from motormall.finance.api import router as finance_router
+from motormall.finance.pages import router as finance_pages_router
 from motormall.leads.api import router as leads_router
 from motormall.leads.pages import router as lead_pages_router
 from motormall.notifications.api import router as notifications_router
@@ -92,6 +93,7 @@ def create_app(
     app.include_router(notification_pages_router)
     app.include_router(customer_pages_router)
     app.include_router(vision_pages_router)
+    app.include_router(finance_pages_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz", tags=["ops"])

@@ -2,6 +2,7 @@
 
 from motormall.catalog import models as catalog_models
 from motormall.customers import models as customer_models
+from motormall.finance import models as finance_models
 from motormall.leads import models as lead_models
 from motormall.notifications import models as notification_models
 from motormall.orders import models as order_models
@@ -18,6 +19,7 @@ __all__ = [
     "metadata",
     "catalog_models",
     "customer_models",
+    "finance_models",
     "notification_models",
     "lead_models",
     "order_models",

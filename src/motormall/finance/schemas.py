@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -69,3 +71,126 @@ class QuoteOut(BaseModel):
     total_payable: MoneyOut
     rounding: str
     schedule: list[ScheduleRow]
+
+
+# --- credit -------------------------------------------------------------------------------
+
+
+class CreditProfileIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    birth_date: dt.date
+    monthly_income: MoneyArg
+    monthly_debt_payments: MoneyArg
+    employment: Literal["employed", "self_employed", "retired", "student", "unemployed"]
+    employment_years: Annotated[int, Field(ge=0, le=70)]
+    housing: Literal["own", "rent", "family"]
+    current_account: Annotated[
+        Literal["overdrawn", "low", "healthy", "none"] | None,
+        Field(description="overdrawn; low (under about a month's rent); healthy; none: no account"),
+    ] = None
+    credit_history: (
+        Literal["none_taken", "all_repaid_here", "paying_duly", "past_delays", "critical"] | None
+    ) = None
+    savings: Annotated[
+        Literal["little", "moderate", "substantial", "large", "none"] | None,
+        Field(description="little < 1 month's income; moderate 1–3; substantial 3–6; large 6+"),
+    ] = None
+    guarantor: Literal["none", "co_applicant", "guarantor"] | None = None
+    property: Literal["real_estate", "savings_or_insurance", "car_or_other", "none"] | None = None
+    other_instalment_plans: Literal["none", "bank", "stores"] | None = None
+    years_at_address: Annotated[int | None, Field(ge=0, le=100)] = None
+    existing_credits: Annotated[int | None, Field(ge=0, le=50)] = None
+    dependants: Annotated[int | None, Field(ge=0, le=30)] = None
+
+
+class ReasonOut(BaseModel):
+    code: str
+    text: str
+
+
+class CreditOut(BaseModel):
+    score: Annotated[int, Field(ge=350, le=950)]
+    band: Literal["poor", "fair", "good", "very_good", "excellent"]
+    reasons: list[ReasonOut]
+    model_version: str
+    as_of: str
+
+
+# --- policy -------------------------------------------------------------------------------
+
+Pct = Annotated[Decimal, Field(ge=0, lt=100)]
+Score = Annotated[int, Field(ge=350, le=950)]
+
+
+class DownPaymentPct(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ice: Pct | None = None
+    hev: Pct | None = None
+    phev: Pct | None = None
+    bev: Pct | None = None
+
+
+class PolicyIn(BaseModel):
+    """Any subset of the policy; what is left out keeps its value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_score_hire_purchase: Score | None = None
+    min_score_lease: Score | None = None
+    min_score_tower: Score | None = None
+    max_debt_to_income: Annotated[Decimal | None, Field(gt=0, le=1)] = None
+    min_down_payment_pct: DownPaymentPct | None = None
+    max_term_months: Annotated[int | None, Field(ge=12, le=84)] = None
+    hire_purchase_rate_pct: Annotated[Decimal | None, Field(ge=0, le=36)] = None
+    lease_rate_pct: Annotated[Decimal | None, Field(ge=0, le=36)] = None
+    arrangement_fee: Annotated[Decimal | None, Field(ge=0, le=100000)] = None
+    refer_score_margin: Annotated[int | None, Field(ge=0, le=200)] = None
+    refer_dti_margin: Annotated[Decimal | None, Field(ge=0, le=Decimal("0.5"))] = None
+
+
+class PolicyOut(BaseModel):
+    version: int
+    min_score_hire_purchase: int
+    min_score_lease: int
+    min_score_tower: int
+    max_debt_to_income: str
+    min_down_payment_pct: dict[str, str]
+    max_term_months: int
+    hire_purchase_rate_pct: str
+    lease_rate_pct: str
+    arrangement_fee: str
+    refer_score_margin: int
+    refer_dti_margin: str
+
+
+# --- applications -------------------------------------------------------------------------
+
+
+class ApplicationOut(BaseModel):
+    id: str
+    order_id: str
+    decision: Literal["approved", "declined", "referred"]
+    outcome: Annotated[
+        Literal["approved", "declined", "pending"],
+        Field(description="the final word: a referred application is pending until reviewed"),
+    ]
+    reasons: list[ReasonOut]
+    score: int
+    policy_version: int
+    model_version: str
+    created_at: str
+    review_note: str | None = None
+
+
+class ApplicationList(BaseModel):
+    items: list[ApplicationOut]
+    next_cursor: str | None = None
+
+
+class ReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["approved", "declined"]
+    note: Annotated[str, Field(min_length=1, max_length=1000)]
