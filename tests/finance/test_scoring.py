@@ -73,3 +73,17 @@ def test_reasons_read_in_english_and_chinese():
     assert "往来账户" in messages.text("current_account_not_declared", "zh_Hans")
     for code in [*messages.REASONS, *messages.DECISIONS]:
         assert messages.text(code, "zh_Hans") != messages.text(code, "en"), code
+
+
+def test_the_training_script_reproduces_the_shipped_card():
+    import json
+
+    from motormall.finance import training
+
+    rows, y = training.dataset()
+    assert len(rows) == 1000
+    card = json.loads(json.dumps(training.final_card(rows, y)))
+    assert card == json.loads(scoring.ARTEFACT.read_text())
+    assert not {"personal_status_and_sex", "foreign_worker", "age_in_years"} & {
+        f["column"] for f in card["features"].values()
+    }

