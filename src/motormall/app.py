@@ -21,6 +21,7 @@ from motormall.customers.api import router as customers_router
 from motormall.customers.pages import router as customer_pages_router
 from motormall.customers.passwords_api import router as password_router
 from motormall.finance.api import router as finance_router
+from motormall.finance.contracts_api import router as contracts_router
 from motormall.finance.pages import router as finance_pages_router
 from motormall.leads.api import router as leads_router
 from motormall.leads.pages import router as lead_pages_router
@@ -84,6 +85,7 @@ def create_app(
     api.include_router(orders_router)
     api.include_router(payments_router)
     api.include_router(finance_router)
+    api.include_router(contracts_router)
     api.include_router(vision_router)
     app.include_router(api)
     app.include_router(pages_router)

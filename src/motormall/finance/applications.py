@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from motormall.catalog.models import CarModel, Vehicle
-from motormall.finance import credit, policy, rules, scoring, underwriting
+from motormall.finance import contracts, credit, policy, rules, scoring, underwriting
 from motormall.finance.events import FinanceApplicationDecided, FinanceApplicationReviewed
 from motormall.finance.models import FinanceApplication
 from motormall.orders import service as orders
@@ -111,6 +111,8 @@ def apply(
         "term_months": quote.term_months,
         "monthly_payment": f"{quote.monthly_payment:.2f}",
         "apr": f"{quote.apr:.2f}",
+        "rate_pct": f"{quote.rate * 100:.2f}",
+        "fee": f"{quote.fee:.2f}",
         "powertrain": powertrain,
         "debt_to_income_after": str(dti) if dti is not None else None,
         "points": result.points,
@@ -137,6 +139,8 @@ def apply(
         raise Conflict("application_pending", "A finance application is already made.") from None
     if made.decision != "declined":
         orders.start_financing(session, order, actor_id=who.user_id, now=now)
+    if made.decision == "approved":
+        contracts.offer(session, app, order, now=now)
     audit.record(
         session,
         actor_id=who.user_id,
@@ -212,6 +216,8 @@ def review(
     app.reasons = [*app.reasons, f"{app.outcome}_by_reviewer"]
     if not approve and order.status == OrderStatus.financing:
         orders.financing_declined(session, order, actor_id=who.user_id, now=now)
+    if approve:
+        contracts.offer(session, app, order, now=now)
     audit.record(
         session,
         actor_id=who.user_id,

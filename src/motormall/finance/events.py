@@ -30,3 +30,34 @@ class FinanceApplicationReviewed(Event):
 
     order_id: str
     outcome: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class FinanceContractAccepted(Event):
+    """The buyer accepted the finance contract (named by the PDF's SHA-256)."""
+
+    type = "finance.contract_accepted"
+    entity_type = "finance_contract"
+
+    order_id: str
+    sha256: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class InstalmentPaid(Event):
+    type = "finance.instalment_paid"
+    entity_type = "instalment"
+
+    order_id: str
+    n: int
+    amount: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class InstalmentLate(Event):
+    type = "finance.instalment_late"
+    entity_type = "instalment"
+
+    order_id: str
+    n: int
+    late_fee: str

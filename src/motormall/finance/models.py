@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from motormall.platform.auth import new_id
@@ -70,3 +70,52 @@ class FinanceApplication(Base):
     review_note: Mapped[str | None] = mapped_column(String(1000))
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FinanceContract(Base):
+    """The contract offered once an application is approved, and accepted by the buyer.
+
+    `pdf` is the document itself and `sha256` its digest: acceptance names the digest, so the
+    buyer accepts exactly the bytes they were shown. `terms` keeps the quote and schedule."""
+
+    __tablename__ = "finance_contracts"
+    __table_args__ = (Index("uq_finance_contracts_order", "order_id", unique=True),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"))
+    application_id: Mapped[str] = mapped_column(ForeignKey("finance_applications.id"))
+    customer_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    product: Mapped[str] = mapped_column(String(20))
+    terms: Mapped[dict] = mapped_column(JSON)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(12))  # offered | accepted | paid_off
+    collections: Mapped[bool] = mapped_column(Boolean, default=False)  # flagged for arrears
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Instalment(Base):
+    """One scheduled payment of an accepted contract."""
+
+    __tablename__ = "instalments"
+    __table_args__ = (
+        Index("uq_instalments_contract_n", "contract_id", "n", unique=True),
+        Index("ix_instalments_status_due", "status", "due_date"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    contract_id: Mapped[str] = mapped_column(ForeignKey("finance_contracts.id"))
+    order_id: Mapped[str] = mapped_column(String(32), index=True)
+    customer_id: Mapped[str] = mapped_column(String(32))
+    n: Mapped[int] = mapped_column(Integer)
+    due_date: Mapped[dt.date] = mapped_column(Date)
+    principal: Mapped[Decimal] = mapped_column(Cents)
+    interest: Mapped[Decimal] = mapped_column(Cents)
+    late_fee: Mapped[Decimal] = mapped_column(Cents, default=Decimal("0.00"))
+    # what the latest payment asked for: settling posts exactly this, even if a late fee was
+    # charged after the payment started (that fee is then not taken for this instalment)
+    collecting: Mapped[Decimal | None] = mapped_column(Cents)
+    status: Mapped[str] = mapped_column(String(12))  # scheduled | late | paid | paid_off
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    paid_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -194,3 +194,48 @@ class ReviewIn(BaseModel):
 
     decision: Literal["approved", "declined"]
     note: Annotated[str, Field(min_length=1, max_length=1000)]
+
+
+# --- contracts and instalments ------------------------------------------------------------
+
+
+class ContractOut(BaseModel):
+    id: str
+    order_id: str
+    product: str
+    status: Literal["offered", "accepted", "paid_off"]
+    sha256: Annotated[str, Field(description="SHA-256 of the PDF: accept by naming it")]
+    pdf_url: str
+    amount_financed: MoneyOut
+    monthly_payment: MoneyOut
+    term_months: int
+    apr: str
+    collections: bool
+    accepted_at: str | None
+
+
+class AcceptIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-fA-F]{64}$")]
+
+
+class InstalmentOut(BaseModel):
+    id: str
+    n: int
+    due_date: str
+    principal: str
+    interest: str
+    late_fee: str
+    amount: MoneyOut
+    status: Literal["upcoming", "due", "late", "paid", "paid_off"]
+
+
+class InstalmentList(BaseModel):
+    items: list[InstalmentOut]
+    next_cursor: str | None = None
+
+
+class PayoffOut(BaseModel):
+    amount: MoneyOut
+    on: str
