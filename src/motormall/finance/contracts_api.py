@@ -6,10 +6,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy import select
 
-from motormall.finance import contracts, schemas
+from motormall.finance import collections, contracts, schemas
 from motormall.finance.models import FinanceContract, Instalment
 from motormall.orders import service as orders
 from motormall.payments import service as payments
@@ -26,7 +26,7 @@ from motormall.platform.deps import (
     idempotency_key,
     require,
 )
-from motormall.platform.errors import NotFound
+from motormall.platform.errors import Invalid, NotFound
 from motormall.platform.money import MoneyOut
 
 router = APIRouter(tags=["finance"])
@@ -170,3 +170,49 @@ def pay_off(
     amount = contracts.payoff_amount(rows, today, Decimal(contract.terms["rate_pct"]) / 100)
     scope = f"{who.user_id}:POST /orders/{order_id}/payoff/payments"
     return _pay(session, who, settings, key, scope, amount, contract.id, Purpose.payoff)
+
+
+# --- mandates and collections -------------------------------------------------------------
+
+
+def mandate_out(m) -> schemas.MandateOut:
+    return schemas.MandateOut(
+        id=m.id, status=m.status, provider=m.provider, sign_url=f"/sandbox/mandates/{m.id}"
+    )
+
+
+@router.post("/orders/{order_id}/mandate", status_code=201, response_model=schemas.MandateOut)
+def start_mandate(order_id: str, session: DbSession, who: Customer):
+    """Start the recurring-debit mandate for the accepted contract; sign it at `sign_url`.
+    Asking again returns the same mandate."""
+    return mandate_out(collections.start_mandate(session, who, order_id, now=utcnow()))
+
+
+async def raw_body(request: Request) -> bytes:
+    """Awaited here so the route stays a plain `def` whose database work runs in a thread."""
+    return await request.body()
+
+
+@router.post("/finance/mandates/notify/{provider}")
+def mandate_notification(
+    provider: str,
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    body: Annotated[bytes, Depends(raw_body)],
+):
+    """The provider's signed word that a buyer signed a mandate; a bad signature → 400
+    `bad_signature`, a replay changes nothing."""
+    if provider != "sandbox":
+        raise NotFound("unknown_provider", f"No mandate provider {provider}.")
+    if len(body) > 64 * 1024:
+        raise Invalid("payload_too_large", "Notification too large.")
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    m = collections.mandate_notified(session, headers, body, settings=settings, now=utcnow())
+    return {"mandate": m.id, "status": m.status}
+
+
+@router.get("/admin/finance/arrears", response_model=list[schemas.ContractOut])
+def arrears(session: ReadSession, who: Annotated[Principal, require(Role.oem_admin)]):
+    """Contracts flagged for collections after repeated failed debits."""
+    return [contract_out(c) for c in collections.arrears(session)]

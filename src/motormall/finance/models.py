@@ -118,4 +118,23 @@ class Instalment(Base):
     collecting: Mapped[Decimal | None] = mapped_column(Cents)
     status: Mapped[str] = mapped_column(String(12))  # scheduled | late | paid | paid_off
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # after a failure
     paid_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Mandate(Base):
+    """The buyer's recurring-debit authorisation for one contract, signed at the provider
+    (Alipay's agreement sign-up; the sandbox's own page). Collections debit through it."""
+
+    __tablename__ = "finance_mandates"
+    __table_args__ = (Index("uq_finance_mandates_contract", "contract_id", unique=True),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    contract_id: Mapped[str] = mapped_column(ForeignKey("finance_contracts.id"))
+    customer_id: Mapped[str] = mapped_column(String(32), index=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(10))  # pending | active
+    # sandbox only: how many of the next debits the pretend bank refuses (tests, demos)
+    sandbox_refusals: Mapped[int] = mapped_column(Integer, default=0)
+    signed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -8,9 +8,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 
-from motormall.finance import applications, messages
+from motormall.finance import applications, collections, messages
+from motormall.finance.models import FinanceContract, Mandate
 from motormall.platform.db import utcnow
-from motormall.platform.deps import DbSession, ReadSession
+from motormall.platform.deps import AppSettings, DbSession, ReadSession
 from motormall.platform.errors import DomainError, Invalid, status_of
 from motormall.web.render import check_csrf, language, page_principal, render
 
@@ -64,3 +65,36 @@ def review(
         session.rollback()
         return _queue(request, session, error=exc.detail, status_code=status_of(exc))
     return RedirectResponse(QUEUE, status_code=303)
+
+
+# --- the sandbox provider's mandate page (what Alipay's agreement sign-up page does) --------
+
+
+@router.get("/sandbox/mandates/{mandate_id}")
+def sandbox_mandate(mandate_id: str, request: Request, session: ReadSession):
+    who = page_principal(request)
+    mandate = session.get(Mandate, mandate_id)
+    if who is None or mandate is None or mandate.customer_id != who.user_id:
+        return render(request, "not_found.html", status_code=404)
+    return render(request, "sandbox_mandate.html", mandate=mandate)
+
+
+@router.post("/sandbox/mandates/{mandate_id}")
+def sandbox_mandate_sign(
+    mandate_id: str,
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    csrf_token: Annotated[str, Form()] = "",
+):
+    """The buyer signs at the sandbox; the sandbox sends us its signed notification (the same
+    verification path as over HTTP)."""
+    who = page_principal(request)
+    mandate = session.get(Mandate, mandate_id)
+    if who is None or mandate is None or mandate.customer_id != who.user_id:
+        return render(request, "not_found.html", status_code=404)
+    check_csrf(request, csrf_token)
+    headers, body = collections.signed_mandate_notice(settings, mandate_id)
+    collections.mandate_notified(session, headers, body, settings=settings, now=utcnow())
+    order_id = session.get(FinanceContract, mandate.contract_id).order_id
+    return RedirectResponse(f"/orders/{order_id}", status_code=303)

@@ -30,6 +30,12 @@ DEFAULTS: dict = {
     "arrangement_fee": "800.00",
     "refer_score_margin": 30,
     "refer_dti_margin": "0.05",
+    # collections: a late fee once an instalment is this many days overdue; failed debits
+    # retried after these many days; after this many failures the contract goes to collections
+    "late_fee": "200.00",
+    "late_after_days": 3,
+    "retry_after_days": [1, 3, 7],
+    "max_failed_collections": 3,
 }
 
 

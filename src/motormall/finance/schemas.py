@@ -148,6 +148,12 @@ class PolicyIn(BaseModel):
     arrangement_fee: Annotated[Decimal | None, Field(ge=0, le=100000)] = None
     refer_score_margin: Annotated[int | None, Field(ge=0, le=200)] = None
     refer_dti_margin: Annotated[Decimal | None, Field(ge=0, le=Decimal("0.5"))] = None
+    late_fee: Annotated[Decimal | None, Field(ge=0, le=10000)] = None
+    late_after_days: Annotated[int | None, Field(ge=0, le=60)] = None
+    retry_after_days: Annotated[
+        list[Annotated[int, Field(ge=1, le=30)]] | None, Field(min_length=1, max_length=10)
+    ] = None
+    max_failed_collections: Annotated[int | None, Field(ge=1, le=20)] = None
 
 
 class PolicyOut(BaseModel):
@@ -163,6 +169,10 @@ class PolicyOut(BaseModel):
     arrangement_fee: str
     refer_score_margin: int
     refer_dti_margin: str
+    late_fee: str
+    late_after_days: int
+    retry_after_days: list[int]
+    max_failed_collections: int
 
 
 # --- applications -------------------------------------------------------------------------
@@ -239,3 +249,10 @@ class InstalmentList(BaseModel):
 class PayoffOut(BaseModel):
     amount: MoneyOut
     on: str
+
+
+class MandateOut(BaseModel):
+    id: str
+    status: Literal["pending", "active"]
+    provider: str
+    sign_url: Annotated[str, Field(description="where the buyer signs at the provider")]

@@ -1,8 +1,8 @@
-"""finance: credit profiles, credit policy versions, finance applications, contracts, instalments
+"""finance: credit profiles and policy, applications, contracts, instalments, mandates
 
 Revision ID: 0012
 Revises: 0009
-Create Date: 2026-11-29 12:08:21.589622
+Create Date: 2026-11-29 12:14:45.782260
 """
 
 import sqlalchemy as sa
@@ -111,6 +111,29 @@ def upgrade() -> None:
         batch_op.create_index("uq_finance_contracts_order", ["order_id"], unique=True)
 
     op.create_table(
+        "finance_mandates",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("contract_id", sa.String(length=32), nullable=False),
+        sa.Column("customer_id", sa.String(length=32), nullable=False),
+        sa.Column("provider", sa.String(length=20), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("sandbox_refusals", sa.Integer(), nullable=False),
+        sa.Column("signed_at", motormall.platform.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", motormall.platform.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["contract_id"],
+            ["finance_contracts.id"],
+            name=op.f("fk_finance_mandates_contract_id_finance_contracts"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_finance_mandates")),
+    )
+    with op.batch_alter_table("finance_mandates", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_finance_mandates_customer_id"), ["customer_id"], unique=False
+        )
+        batch_op.create_index("uq_finance_mandates_contract", ["contract_id"], unique=True)
+
+    op.create_table(
         "instalments",
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("contract_id", sa.String(length=32), nullable=False),
@@ -124,6 +147,9 @@ def upgrade() -> None:
         sa.Column("collecting", motormall.platform.money.Cents(), nullable=True),
         sa.Column("status", sa.String(length=12), nullable=False),
         sa.Column("failed_attempts", sa.Integer(), nullable=False),
+        sa.Column(
+            "next_attempt_at", motormall.platform.db.UTCDateTime(timezone=True), nullable=True
+        ),
         sa.Column("paid_at", motormall.platform.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["contract_id"],
@@ -148,6 +174,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_instalments_order_id"))
 
     op.drop_table("instalments")
+    with op.batch_alter_table("finance_mandates", schema=None) as batch_op:
+        batch_op.drop_index("uq_finance_mandates_contract")
+        batch_op.drop_index(batch_op.f("ix_finance_mandates_customer_id"))
+
+    op.drop_table("finance_mandates")
     with op.batch_alter_table("finance_contracts", schema=None) as batch_op:
         batch_op.drop_index("uq_finance_contracts_order")
         batch_op.drop_index(batch_op.f("ix_finance_contracts_customer_id"))
