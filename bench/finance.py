@@ -8,7 +8,13 @@
   application with its inputs, move the order, audit, publish; one `db.transaction()` each,
   as the HTTP route runs it. Orders are made directly in the tables (deposit already paid).
 
-    .venv/bin/python bench/finance.py [--profiles 20000] [--applications 1000] [--json]
+    .venv/bin/python bench/finance.py [--profiles 20000] [--applications 1000]
+        [--instalments 100000] [--json]
+
+* month-end: `--instalments` due instalments (12 per contract, each with an active sandbox
+  mandate, made directly in the tables) collected by the real collection run
+  (`finance.jobs.collect_due`): intent, sandbox debit, signed notification through payments,
+  ledger split; then the ledger must balance and nothing be left unpaid.
 
 Target: p99 ≤ 20 ms per application in-process. Progress to stderr, figures to stdout.
 """
@@ -209,16 +215,228 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--profiles", type=int, default=20000)
     parser.add_argument("--applications", type=int, default=1000)
+    parser.add_argument("--instalments", type=int, default=100000, help="0: skip month-end")
+    parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     say(f"rules: {args.profiles} random applications")
     out = {"rules": bench_rules(args.profiles)}
     out["service"] = bench_service(args.applications)
+    if args.instalments:
+        out["month_end"] = bench_month_end(args.instalments, args.batch)
     if args.json:
         print(json.dumps(out))
     else:
         for k, v in out.items():
             print(k, v)
+
+
+def bench_month_end(n_instalments: int, batch: int) -> dict:
+    """A month-end run: `n_instalments` due instalments (12 per contract, each contract with
+    an active sandbox mandate) collected by `finance.jobs.collect_due` on SQLite; then the
+    ledger must balance and every instalment be paid."""
+    from sqlalchemy import func, insert, select
+
+    import motormall.handlers  # noqa: F401
+    import motormall.models  # noqa: F401
+    from motormall.catalog import schemas as cs
+    from motormall.catalog import service as catalog
+    from motormall.catalog.models import Vehicle
+    from motormall.catalog.vin import with_check_digit
+    from motormall.finance import jobs
+    from motormall.finance.models import FinanceApplication, FinanceContract, Instalment, Mandate
+    from motormall.orders.models import Order
+    from motormall.payments import ledger
+    from motormall.platform.auth import User
+    from motormall.platform.config import Settings, use_settings
+    from motormall.platform.db import Database
+    from motormall.platform.migrate import upgrade
+
+    tmp = Path(tempfile.mkdtemp(prefix="mm-bench-collect-"))
+    db = Database(f"sqlite:///{tmp / 'bench.db'}")
+    upgrade(db)
+    use_settings(Settings(var_dir=tmp, secret_key="bench", embedded_worker=False))
+    now = dt.datetime.now(dt.UTC)
+    contracts = -(-n_instalments // 12)
+    say(f"month-end: {contracts} contracts, {n_instalments} due instalments")
+    with db.transaction() as s:
+        catalog.create_brand(s, cs.BrandIn(code="BMW", name="BMW"), actor_id=None)
+        model = catalog.create_model(
+            s,
+            cs.ModelIn(brand="BMW", name="iX3", body_type="suv", powertrain="bev"),
+            actor_id=None,
+        )
+        trim = catalog.create_trim(
+            s, cs.TrimIn(model_id=model.id, name="e35", msrp="399900.00"), actor_id=None
+        )
+        dealer = catalog.create_dealer(
+            s,
+            cs.DealerIn(
+                code="SH-1",
+                name="D",
+                brands=["BMW"],
+                city="Shanghai",
+                lat=31.2,
+                lon=121.5,
+                lead_capacity_per_day=30,
+                service_bays=4,
+            ),
+            actor_id=None,
+        )
+        ids = [f"{i:031x}" for i in range(contracts)]
+        s.execute(
+            insert(User),
+            [
+                {
+                    "id": f"u{i}",
+                    "email": f"m{i}@bench.dev",
+                    "password_hash": "x",
+                    "role": "customer",
+                    "name": "B",
+                }
+                for i in ids
+            ],
+        )
+        s.execute(
+            insert(Vehicle),
+            [
+                {
+                    "vin": with_check_digit(f"LBV11GS00TA{k:06d}"),
+                    "trim_id": trim.id,
+                    "model_id": model.id,
+                    "brand_id": model.brand_id,
+                    "color": "W",
+                    "year": 2026,
+                    "price": Decimal("300000.00"),
+                    "dealer_id": dealer.id,
+                    "status": "reserved",
+                }
+                for k in range(contracts)
+            ],
+        )
+        vehicle_ids = list(s.scalars(select(Vehicle.id).order_by(Vehicle.id)))
+        s.execute(
+            insert(Order),
+            [
+                {
+                    "id": f"o{i}",
+                    "customer_id": f"u{i}",
+                    "vehicle_id": v,
+                    "vin": "X",
+                    "status": "contracted",
+                    "product": "hire_purchase",
+                    "term_months": 12,
+                    "down_payment": Decimal("100000.00"),
+                    "price": Decimal("300000.00"),
+                    "deposit": Decimal("5000.00"),
+                    "currency": "CNY",
+                    "credited_dealer_id": dealer.id,
+                    "credit_reason": "delivery_dealer",
+                    "delivery_dealer_id": dealer.id,
+                }
+                for i, v in zip(ids, vehicle_ids, strict=True)
+            ],
+        )
+        s.execute(
+            insert(FinanceApplication),
+            [
+                {
+                    "id": f"a{i}",
+                    "order_id": f"o{i}",
+                    "customer_id": f"u{i}",
+                    "product": "hire_purchase",
+                    "decision": "approved",
+                    "outcome": "approved",
+                    "score": 700,
+                    "reasons": [],
+                    "inputs": {},
+                    "policy_version": 0,
+                    "model_version": "bench",
+                }
+                for i in ids
+            ],
+        )
+        s.execute(
+            insert(FinanceContract),
+            [
+                {
+                    "id": f"c{i}",
+                    "order_id": f"o{i}",
+                    "application_id": f"a{i}",
+                    "customer_id": f"u{i}",
+                    "product": "hire_purchase",
+                    "terms": {"amount_financed": "200000.00", "rate_pct": "4.99"},
+                    "pdf": b"%PDF",
+                    "sha256": "0" * 64,
+                    "status": "accepted",
+                    "collections": False,
+                }
+                for i in ids
+            ],
+        )
+        s.execute(
+            insert(Mandate),
+            [
+                {
+                    "id": f"m{i}",
+                    "contract_id": f"c{i}",
+                    "customer_id": f"u{i}",
+                    "provider": "sandbox",
+                    "status": "active",
+                    "sandbox_refusals": 0,
+                }
+                for i in ids
+            ],
+        )
+        # the advance each contract posted on acceptance, so the receivable can run to zero
+        for i in ids:
+            ledger.post(
+                s,
+                "finance_advance",
+                [
+                    ledger.debit("finance_receivable", Decimal("200000.00")),
+                    ledger.credit("customer_payments", Decimal("200000.00")),
+                ],
+                currency="CNY",
+                order_id=f"o{i}",
+            )
+        rows, k = [], 0
+        for i in ids:
+            for n in range(1, 13):
+                if k == n_instalments:
+                    break
+                rows.append(
+                    {
+                        "contract_id": f"c{i}",
+                        "order_id": f"o{i}",
+                        "customer_id": f"u{i}",
+                        "n": n,
+                        "due_date": now.date() - dt.timedelta(days=1),
+                        "principal": Decimal("16666.67") if n < 12 else Decimal("16666.63"),
+                        "interest": Decimal("831.67"),
+                        "status": "scheduled",
+                    }
+                )
+                k += 1
+        for start in range(0, len(rows), 10000):
+            s.execute(insert(Instalment), rows[start : start + 10000])
+    say("month-end: collecting")
+    t0 = time.perf_counter()
+    counts = jobs.collect_due(now, batch=batch, db=db)
+    elapsed = time.perf_counter() - t0
+    with db.reading() as s:
+        balanced, _ = ledger.balance(s)
+        unpaid = s.scalar(select(func.count()).where(Instalment.status != "paid"))
+    db.dispose()
+    return {
+        "database": "sqlite",
+        "instalments": n_instalments,
+        "seconds": round(elapsed, 1),
+        "per_second": round(n_instalments / elapsed),
+        "outcomes": counts,
+        "ledger_balanced": balanced,
+        "unpaid_after": unpaid,
+    }
 
 
 if __name__ == "__main__":
