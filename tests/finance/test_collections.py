@@ -73,6 +73,8 @@ def test_failed_debits_retry_notify_and_go_to_collections(client, db, settings):
     assert late["late"] == 1 and late.get("collections") == 1  # 3rd failure
     arrears = client.get("/api/v1/admin/finance/arrears", headers=admin).json()
     assert [c["order_id"] for c in arrears] == [order["id"]]
+    console = client.get("/oem/credit/applications", headers=admin)
+    assert console.status_code == 200 and order["id"] in console.text.split('id="arrears"')[1]
     with db.reading() as s:
         inst = s.scalar(select(Instalment).where(Instalment.n == 1))
         assert inst.status == "late" and inst.late_fee == Decimal("200.00")

@@ -30,6 +30,7 @@ def _queue(request: Request, session, error=None, status_code=200):
         status_code=status_code,
         queue=queue,
         stats=applications.stats(session),
+        arrears=collections.arrears(session),
         error=error,
     )
 
