@@ -78,3 +78,11 @@ def test_a_failing_bureau_is_a_503_problem_not_a_crash():
     with pytest.raises(ports.BureauUnavailable) as err:
         _bureau(down).score("cust", None)
     assert err.value.code == "credit_bureau_unavailable"
+
+
+def test_the_setting_picks_the_provider():
+    from motormall.platform.config import Settings
+
+    assert isinstance(ports.provider(Settings()), ports.Scorecard)
+    chosen = ports.provider(Settings(credit_provider="bureau", credit_bureau_url="https://b.test"))
+    assert isinstance(chosen, ports.Bureau) and chosen.url == "https://b.test"

@@ -99,3 +99,14 @@ def test_bad_input_is_a_422_with_a_stable_code(client, db, body, code):
 def test_unknown_vin_is_404(client, vins):
     r = client.post(URL, json={"vin": f.vin(999), "product": "cash"})
     assert r.status_code == 404 and r.json()["code"] == "vehicle_not_found"
+
+
+def test_the_vehicle_page_links_a_calculator_with_the_three_products(client, vins):
+    assert f"/vehicles/{vins[0]}/finance" in client.get(f"/vehicles/{vins[0]}").text
+    page = client.get(f"/vehicles/{vins[0]}/finance?down_pct=20&term=24&lang=zh_Hans")
+    assert page.status_code == 200
+    assert "分期付款" in page.text and "融资租赁" in page.text and "全款" in page.text
+    assert page.text.count("<details>") == 2  # a schedule for each financed product
+    low = client.get(f"/vehicles/{vins[0]}/finance?down_pct=5&term=24")
+    assert "at least" in low.text  # below the policy's minimum down payment: said, not a 500
+    assert client.get(f"/vehicles/{f.vin(999)}/finance").status_code == 404

@@ -1,15 +1,17 @@
-"""Finance pages: the OEM console's referred queue, where a credit officer decides."""
+"""Finance pages: the OEM console's referred queue, the sandbox mandate page, the calculator."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
 
-from motormall.finance import applications, collections, messages
+from motormall.finance import applications, collections, messages, policy, service
 from motormall.finance.models import FinanceContract, Mandate
+from motormall.finance.schemas import QuoteIn
 from motormall.platform.db import utcnow
 from motormall.platform.deps import AppSettings, DbSession, ReadSession
 from motormall.platform.errors import DomainError, Invalid, status_of
@@ -99,3 +101,50 @@ def sandbox_mandate_sign(
     collections.mandate_notified(session, headers, body, settings=settings, now=utcnow())
     order_id = session.get(FinanceContract, mandate.contract_id).order_id
     return RedirectResponse(f"/orders/{order_id}", status_code=303)
+
+
+# --- the finance calculator beside a car --------------------------------------------------
+
+PRODUCTS = ("cash", "hire_purchase", "lease")
+
+
+@router.get("/vehicles/{vin}/finance")
+def finance_calculator(
+    vin: str,
+    request: Request,
+    session: ReadSession,
+    settings: AppSettings,
+    down_pct: Annotated[int, Query(ge=0, le=90)] = 30,
+    term: Annotated[int, Query(ge=12, le=84)] = 36,
+):
+    """Cash, hire purchase and lease side by side for one car, with the down payment and
+    term chosen by sliders; each schedule opens on demand. Plain HTML: the form reloads."""
+    _, values = policy.current(session)
+    term = min(term, values["max_term_months"])
+    terms, now, tz = policy.terms(values), utcnow(), settings.default_timezone
+    try:  # the car's price, from a cash quote
+        price = service.quote(
+            session, QuoteIn(vin=vin, product="cash"), terms=terms, now=now, tz=tz
+        ).price
+    except DomainError:
+        return render(request, "not_found.html", status_code=404)
+    down = (price * down_pct / 100).quantize(Decimal("0.01"))
+    rows = []
+    for product in PRODUCTS:
+        body = {"vin": vin, "product": product}
+        if product != "cash":
+            body |= {"term_months": term, "down_payment": f"{down:.2f}"}
+        try:
+            q = service.quote(session, QuoteIn(**body), terms=terms, now=now, tz=tz)
+            rows.append({"product": product, "quote": q, "error": None})
+        except DomainError as exc:
+            rows.append({"product": product, "quote": None, "error": exc.detail})
+    return render(
+        request,
+        "finance_calculator.html",
+        vin=vin,
+        rows=rows,
+        down_pct=down_pct,
+        term=term,
+        max_term=values["max_term_months"],
+    )

@@ -5,6 +5,7 @@ default; an external bureau (a Sesame-like service) plugs in by setting
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 from typing import Protocol
 
 import httpx
@@ -77,7 +78,12 @@ class Bureau:
         )
 
 
+@lru_cache(maxsize=4)
+def _bureau(url: str, key: str) -> Bureau:
+    return Bureau(url, key)  # one client (and its connection pool) per bureau, not per call
+
+
 def provider(settings: Settings) -> CreditProvider:
     if settings.credit_provider == "bureau":
-        return Bureau(settings.credit_bureau_url, settings.credit_bureau_key)
+        return _bureau(settings.credit_bureau_url, settings.credit_bureau_key)
     return Scorecard()
