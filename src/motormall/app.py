@@ -21,6 +21,9 @@ from motormall.catalog.api import router as catalog_router
 from motormall.customers.api import router as customers_router
 from motormall.customers.pages import router as customer_pages_router
 from motormall.customers.passwords_api import router as password_router
+from motormall.finance.api import router as finance_router
+from motormall.finance.contracts_api import router as contracts_router
+from motormall.finance.pages import router as finance_pages_router
 from motormall.leads.api import router as leads_router
 from motormall.leads.pages import router as lead_pages_router
 from motormall.marketing.api import router as marketing_router
@@ -91,6 +94,8 @@ def create_app(
     api.include_router(leads_router)
     api.include_router(orders_router)
     api.include_router(payments_router)
+    api.include_router(finance_router)
+    api.include_router(contracts_router)
     api.include_router(vision_router)
     app.include_router(api)
     app.include_router(pages_router)
@@ -102,6 +107,7 @@ def create_app(
     app.include_router(marketing_pages_router)
     app.include_router(customer_pages_router)
     app.include_router(vision_pages_router)
+    app.include_router(finance_pages_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz", tags=["ops"])

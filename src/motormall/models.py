@@ -2,6 +2,7 @@
 
 from motormall.catalog import models as catalog_models
 from motormall.customers import models as customer_models
+from motormall.finance import models as finance_models
 from motormall.leads import models as lead_models
 from motormall.marketing import models as marketing_models
 from motormall.membership import models as membership_models
@@ -22,6 +23,7 @@ __all__ = [
     "customer_models",
     "marketing_models",
     "membership_models",
+    "finance_models",
     "notification_models",
     "lead_models",
     "order_models",

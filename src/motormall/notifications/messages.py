@@ -78,6 +78,28 @@ TEMPLATES: dict[str, Template] = {
             "find your documents here."
         ),
     ),
+    # finance: instalments (finance/collections.py)
+    "instalment_failed": Template(
+        N_("Your instalment could not be collected"),
+        N_(
+            "We could not collect instalment %(n)s (%(amount)s CNY) through your debit "
+            "mandate. We will try again; make sure the account has the money."
+        ),
+        channels=(INBOX, EMAIL, SMS),
+    ),
+    "instalment_late": Template(
+        N_("Your instalment is late"),
+        N_("Instalment %(n)s is overdue: a late fee of %(fee)s CNY was added to it."),
+        channels=(INBOX, EMAIL, SMS),
+    ),
+    "contract_in_collections": Template(
+        N_("Your finance contract needs attention"),
+        N_(
+            "Instalment %(n)s failed several times and your contract was passed to our "
+            "collections team. Pay now or contact us to agree a plan."
+        ),
+        channels=(INBOX, EMAIL, SMS),
+    ),
     "refund_sent": Template(
         N_("Your money is on its way back"),
         N_("We returned %(amount)s CNY to the account you paid from."),

@@ -218,11 +218,7 @@ def return_order(
     return order_out(session, order)
 
 
-@router.get("/orders/{order_id}/instalments")
-def instalments(order_id: str, session: ReadSession, who: CurrentPrincipal):
-    """Monthly instalments of a financed order (none for cash orders)."""
-    service.get_for(session, who, order_id)
-    return {"items": [], "next_cursor": None}
+# GET /orders/{order_id}/instalments is served by finance (finance/contracts_api.py)
 
 
 @router.post("/orders/{order_id}/payments", status_code=201, response_model=IntentOut)

@@ -10,7 +10,7 @@ from motormall.orders import service
 from motormall.orders.models import Order
 from motormall.orders.rules import OrderStatus
 from motormall.payments.settlement import Due, Settled, register
-from motormall.platform.errors import Conflict, NotFound
+from motormall.platform.errors import Conflict, Invalid, NotFound
 
 
 class OrderPayable:
@@ -34,6 +34,8 @@ class OrderPayable:
         )
 
     def due(self, session: Session, payable_id: str, purpose: str, *, now: dt.datetime) -> Due:
+        if purpose not in ("deposit", "balance"):  # instalments are finance's payable
+            raise Invalid("purpose_invalid", "An order takes a deposit or its balance.")
         order = self._order(session, payable_id)
         if purpose == "deposit":
             if order.status == OrderStatus.reserved and order.expires_at <= now:

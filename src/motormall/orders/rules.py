@@ -30,6 +30,7 @@ TRANSITIONS: dict[str, dict[OrderStatus, OrderStatus]] = {
     "pay_deposit": {S.reserved: S.deposit_paid},
     "apply_finance": {S.deposit_paid: S.financing},
     "sign_contract": {S.financing: S.contracted},
+    "decline_finance": {S.financing: S.deposit_paid},  # underwriting said no
     "pay_balance": {S.deposit_paid: S.paid},
     "prepare": {S.paid: S.ready_for_handover, S.contracted: S.ready_for_handover},
     "hand_over": {S.ready_for_handover: S.handed_over},

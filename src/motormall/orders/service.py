@@ -522,3 +522,21 @@ def credited_counts(session: Session) -> dict[int, int]:
         .group_by(Order.credited_dealer_id)
     ).all()
     return dict(rows)
+
+
+# --- what finance tells us (finance calls these; orders never imports finance) -------------
+
+
+def start_financing(session: Session, order: Order, *, actor_id: str | None, now: dt.datetime):
+    """A hire purchase or lease application was accepted for underwriting (or approved)."""
+    _move(session, order, "apply_finance", actor_id=actor_id, now=now)
+
+
+def financing_declined(session: Session, order: Order, *, actor_id: str | None, now):
+    """Underwriting said no: the order is back to a paid deposit (pay cash or cancel)."""
+    _move(session, order, "decline_finance", actor_id=actor_id, now=now)
+
+
+def sign_contract(session: Session, order: Order, *, actor_id: str | None, now: dt.datetime):
+    """The buyer accepted the finance contract; the car stays held for this order."""
+    _move(session, order, "sign_contract", actor_id=actor_id, now=now)

@@ -24,6 +24,8 @@ class IntentStatus(enum.StrEnum):
 class Purpose(enum.StrEnum):
     deposit = "deposit"
     balance = "balance"
+    instalment = "instalment"  # a finance contract's monthly payment (payable "instalment")
+    payoff = "payoff"  # a finance contract repaid early (payable "instalment", the contract id)
 
 
 class RefundStatus(enum.StrEnum):

@@ -34,7 +34,13 @@ from motormall.platform.config import Settings
 from motormall.platform.errors import BadRequest, Invalid, NotFound
 from motormall.platform.money import round_money
 
-LIABILITY = {Purpose.deposit: "customer_deposits", Purpose.balance: "customer_payments"}
+LIABILITY = {
+    Purpose.deposit: "customer_deposits",
+    Purpose.balance: "customer_payments",
+    # finance moves instalment money on to its receivable, interest and fee accounts on settle
+    Purpose.instalment: "customer_instalments",
+    Purpose.payoff: "customer_instalments",
+}
 RECONCILE_AFTER = dt.timedelta(minutes=2)
 RECONCILE_UNTIL = dt.timedelta(days=7)
 REFUND_RESEND_AFTER = dt.timedelta(hours=1)

@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     alipay_app_private_key: str = ""  # PEM
     alipay_public_key: str = ""  # PEM, Alipay's key that signs notifications
     alipay_gateway: str = "https://openapi.alipay.com/gateway.do"
+    # finance: where credit scores come from (scorecard: built in; bureau: the URL below)
+    credit_provider: str = "scorecard"
+    credit_bureau_url: str = ""
+    credit_bureau_key: str = ""
     # vision (figures behind the defaults: docs/model-card.md)
     model_dir: Path | None = None  # built ONNX backbones; empty: var_dir/models
     vision_threads: int = 0  # onnxruntime threads per model; 0: one per core

@@ -1,0 +1,1 @@
+"""Finance: quotes, credit scores, underwriting, contracts and instalments."""
