@@ -24,6 +24,7 @@ from fastapi.testclient import TestClient
 from huey.signals import SIGNAL_ERROR
 from sqlalchemy import create_engine, text
 
+import motormall.handlers  # noqa: F401  events have listeners in every test, run alone too
 from motormall.platform import auth, jobs
 from motormall.platform.config import Settings
 from motormall.platform.db import Base, Database

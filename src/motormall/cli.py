@@ -34,6 +34,7 @@ def _say(message: str) -> None:
 
 
 def _database():
+    import motormall.handlers  # noqa: F401  commands publish events: wire their listeners
     from motormall.platform.db import get_database
 
     return get_database()

@@ -13,6 +13,7 @@ from decimal import Decimal
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+import motormall.handlers  # noqa: F401  the seed publishes events: their listeners must be wired
 from motormall.catalog.models import Brand, CarModel, Dealer, Tower, Trim, Vehicle
 from motormall.catalog.vin import with_check_digit
 from motormall.demo import network
