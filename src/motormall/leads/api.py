@@ -18,6 +18,7 @@ from motormall.platform.db import utcnow
 from motormall.platform.deps import CurrentPrincipal, DbSession, ReadSession, require
 from motormall.platform.errors import Invalid, NotFound
 from motormall.platform.geo import parse_near
+from motormall.platform.money import MoneyOut
 
 router = APIRouter(tags=["leads"])
 Customer = Annotated[Principal, require(Role.customer)]
@@ -77,6 +78,7 @@ def lead_out(session, lead, who: Principal) -> schemas.LeadOut:
                 note=e.note if staff else "",
                 at=e.at.isoformat(),
                 dealer=codes[e.dealer_id],
+                amount=MoneyOut.of(e.amount) if e.amount is not None else None,
             )
             for e in evts
             if staff or e.type != "note"

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
 from motormall.leads.models import Channel
 from motormall.platform.ids import RecordId
+from motormall.platform.money import MoneyOut
 
 
 class LeadIn(BaseModel):
@@ -42,6 +43,7 @@ class LeadEventOut(BaseModel):
     note: str
     at: str
     dealer: str
+    amount: MoneyOut | None = None  # the price quoted, on a "quoted" event
 
 
 class Assignment(BaseModel):

@@ -26,6 +26,7 @@ from motormall.catalog.models import (
 from motormall.catalog.photos import PHOTO_FILE, slug
 from motormall.catalog.photos import render as render_photo
 from motormall.customers.api import register
+from motormall.customers.contacts import contacts_of
 from motormall.customers.schemas import RegisterIn
 from motormall.customers.security import (
     DEVICE_COOKIE,
@@ -176,7 +177,13 @@ def search_page(
 
 
 @router.get("/vehicles/{vin}")
-def vehicle_page(request: Request, vin: str, session: ReadSession, near: str | None = None):
+def vehicle_page(
+    request: Request,
+    vin: str,
+    session: ReadSession,
+    near: str | None = None,
+    question: Annotated[str, Query(max_length=2000)] = "",
+):
     from motormall.catalog.api import find_vehicle, get_vehicle
 
     try:
@@ -184,7 +191,8 @@ def vehicle_page(request: Request, vin: str, session: ReadSession, near: str | N
         dealer = find_vehicle(session, vin, None).dealer
     except DomainError:
         return render(request, "not_found.html", status_code=404)
-    return render(request, "vehicle.html", v=vehicle, dealer=dealer)
+    # `question`: what the buyer typed before logging in, given back to send
+    return render(request, "vehicle.html", v=vehicle, dealer=dealer, question=question)
 
 
 @router.get("/media/listings/{trim_id}/{colour}.png")
@@ -398,12 +406,22 @@ def _dealer_home(request, session, principal, report=None, error=None, status_co
             .group_by(Vehicle.status)
         ).all()
     )
-    handovers = [
-        order_out(session, o)
+    waiting = [
+        o
         for o in order_service.list_for(
             session, principal, statuses=["deposit_paid", "paid", "ready_for_handover"]
         )
         if o.delivery_dealer_id == dealer.id
+    ]
+    # the buyer's contact: a handover is arranged by calling them
+    contacts = contacts_of(session, [o.customer_id for o in waiting])
+    cars = {
+        v.vin: vehicle_out(v)
+        for v in session.scalars(select(Vehicle).where(Vehicle.vin.in_([o.vin for o in waiting])))
+    }
+    handovers = [
+        {"o": order_out(session, o), "who": contacts.get(o.customer_id), "car": cars.get(o.vin)}
+        for o in waiting
     ]
     recent = [
         vehicle_out(v)

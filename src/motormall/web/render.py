@@ -15,7 +15,7 @@ from fastapi.templating import Jinja2Templates
 
 from motormall.platform.auth import Principal
 from motormall.platform.deps import SESSION_COOKIE, _optional_principal, database
-from motormall.platform.errors import Forbidden, Unauthenticated
+from motormall.platform.errors import DomainError, Forbidden, Unauthenticated, status_of
 from motormall.web import TEMPLATE_DIR, i18n
 
 LANG_COOKIE = "mm_lang"
@@ -180,6 +180,31 @@ def set_cookie(
     )
 
 
+# Said when a service's message has no translation yet (e.g. one built with figures in it).
+GENERIC_ERRORS = {
+    400: N_("The request was not understood; reload the page and try again."),
+    401: N_("Log in to continue."),
+    403: N_("You are not allowed to do that."),
+    404: N_("Not found."),
+    409: N_("That is not possible in the current state; reload the page and try again."),
+    413: N_("The file is too large."),
+    422: N_("Some of what you entered is not valid; check it and try again."),
+    429: N_("Too many tries; wait a moment and try again."),
+}
+NOT_A_NUMBER = N_("Give a number, like 268000.")
+
+
+def error_text(request: Request, exc: Exception) -> str:
+    """A domain error (or a bad number) as a sentence in the reader's language."""
+    tr = i18n.translations(language(request))
+    if not isinstance(exc, DomainError):
+        return tr.gettext(NOT_A_NUMBER)
+    said = tr.gettext(exc.detail)
+    if said == exc.detail and language(request) != "en":
+        return tr.gettext(GENERIC_ERRORS.get(status_of(exc), GENERIC_ERRORS[422]))
+    return said
+
+
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     lang = language(request)
     tr = i18n.translations(lang)
@@ -195,6 +220,9 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         "money": lambda amount, currency="CNY": i18n.money(Decimal(str(amount)), currency, lang),
         "number": lambda value: i18n.number(value, lang),
         "local_time": lambda iso, tz="Asia/Shanghai": i18n.local_time(iso, lang, tz),
+        "dealer_name": lambda d: (
+            (getattr(d, "name_zh", None) if lang == "zh_Hans" else None) or d.name
+        ),
         "principal": principal,
         "nav_count": lambda name: _nav_count(request, principal, name),
         "csrf": csrf_token(request),
