@@ -153,3 +153,12 @@ def test_a_question_typed_logged_out_survives_the_login(client, db):
         },
     )
     assert done.status_code == 200 and "Is the colour right?</textarea>" in done.text
+
+
+def test_staff_see_who_sets_the_webhook_and_buyers_see_no_api_link(client, db):
+    f.network(db)
+    assert 'href="/docs"' not in client.get("/").text  # the storefront's footer is for buyers
+    _login(client, "staff@test.dev")
+    page = client.get("/dealer/webhooks").text
+    assert "Your manager sets its address" in page and "signed with the secret below" not in page
+    assert 'href="/docs"' in page

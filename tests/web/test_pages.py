@@ -125,3 +125,23 @@ def test_oem_console_shows_the_ledger_and_lead_conversion(client, db, stocked):
         s.flush()
         s.add(LedgerPosting(transaction_id=txn.id, account="x", debit=1, currency="CNY"))
     assert 'id="ledger-status" class="error"' in client.get("/oem").text
+
+
+def test_page_routes_answer_with_pages_in_the_readers_language(client, stocked):
+    zh = {"Accept-Language": "zh-CN"}
+    missing = client.get("/no-such-page", headers=zh)
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
+    assert "此地址没有页面" in missing.text and '<html lang="zh-Hans">' in missing.text
+    # a form sent empty past the browser's own checks
+    empty = client.post("/login", data={})
+    assert empty.status_code == 422 and empty.headers["content-type"].startswith("text/html")
+    assert "check it and try again" in empty.text
+    # a photo over the limit, refused at the edge before the app reads it
+    big = client.post(
+        "/find", files={"image": ("big.jpg", b"\xff" * (40 * 1024 * 1024), "image/jpeg")}
+    )
+    assert big.status_code == 422 and big.headers["content-type"].startswith("text/html")
+    assert "The photo is too large" in big.text
+    # the API keeps its problem+json
+    api = client.get("/api/v1/no-such-thing")
+    assert api.status_code == 404 and api.headers["content-type"] == "application/problem+json"

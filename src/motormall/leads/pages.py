@@ -55,7 +55,7 @@ def ask_about_car(
         )
     except DomainError as exc:
         session.rollback()
-        return render(request, "not_found.html", status_code=422, message=exc.detail)
+        return render(request, "not_found.html", status_code=422, message=error_text(request, exc))
     return RedirectResponse(f"/leads/{intake.lead.id}", status_code=303)
 
 
@@ -183,7 +183,7 @@ def webhooks_save(
     except ValidationError:
         return _webhooks(request, session, who, error="Give a full http(s) URL.", status_code=422)
     except DomainError as exc:
-        return _webhooks(request, session, who, error=exc.detail, status_code=400)
+        return _webhooks(request, session, who, error=error_text(request, exc), status_code=400)
     try:
         webhooks.set_endpoint(session, who.dealer_id, str(checked.url), now=utcnow())
     except targets.TargetForbidden:

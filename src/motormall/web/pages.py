@@ -43,11 +43,14 @@ from motormall.platform.deps import SESSION_COOKIE, AppSettings, DbSession, Read
 from motormall.platform.errors import DomainError
 from motormall.platform.ids import RecordId, parse_id
 from motormall.platform.money import parse_amount
-from motormall.web import STATIC_DIR
+from motormall.web import STATIC_DIR, i18n
 from motormall.web.i18n import LANGUAGES
 from motormall.web.render import (
+    GENERIC_ERRORS,
     LANG_COOKIE,
+    N_,
     check_csrf,
+    error_text,
     language,
     page_principal,
     render,
@@ -57,6 +60,14 @@ from motormall.web.render import (
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 12
+# What a sign-up form says about the field it refused.
+FIELD_PROBLEMS = {
+    "email": N_("Give a valid e-mail address."),
+    "phone": N_("Give a valid phone number, e.g. 138 0013 8000."),
+    "password": N_("The password needs at least 8 characters."),
+    "name": N_("Give your name."),
+    "city": N_("Give your city."),
+}
 
 
 def _cities(session) -> list[dict]:
@@ -159,10 +170,8 @@ def search_page(
         )
         hits, next_cursor = search.search(session, q)
         items = [vehicle_out(h.vehicle, h.distance_km) for h in hits]
-    except DomainError as exc:
-        error = exc.detail
-    except ValueError:
-        error = "invalid_number"
+    except (DomainError, ValueError) as exc:
+        error = error_text(request, exc)
     more_url = None
     if next_cursor:
         params = {k: v for k, v in form.items() if v}
@@ -288,7 +297,7 @@ def login_submit(
             "login.html",
             status_code=status,
             next=_safe_next(next),
-            error=exc.detail,
+            error=error_text(request, exc),
             email=email,
         )
         if status == 429:
@@ -366,14 +375,16 @@ def register_submit(
             session, settings, email=email, password=password, address=client_address(request)
         )
     except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"])
-        return render(
-            request, "register.html", status_code=422, form=form, error=f"{field}: {err['msg']}"
+        field = str(exc.errors()[0]["loc"][0]) if exc.errors()[0]["loc"] else ""
+        said = i18n.translations(language(request)).gettext(
+            FIELD_PROBLEMS.get(field, GENERIC_ERRORS[422])
         )
+        return render(request, "register.html", status_code=422, form=form, error=said)
     except DomainError as exc:
         status = 429 if exc.code == "too_many_requests" else 422
-        return render(request, "register.html", status_code=status, form=form, error=exc.detail)
+        return render(
+            request, "register.html", status_code=status, form=form, error=error_text(request, exc)
+        )
     return _logged_in(request, RedirectResponse("/", status_code=303), done, settings)
 
 
@@ -468,7 +479,9 @@ def dealer_import(
         )
     except DomainError as exc:
         session.rollback()
-        return _dealer_home(request, session, principal, error=exc.detail, status_code=422)
+        return _dealer_home(
+            request, session, principal, error=error_text(request, exc), status_code=422
+        )
     session.flush()
     return _dealer_home(request, session, principal, report=report)
 

@@ -192,6 +192,51 @@ GENERIC_ERRORS = {
     429: N_("Too many tries; wait a moment and try again."),
 }
 NOT_A_NUMBER = N_("Give a number, like 268000.")
+# Errors whose message is built with figures (so not in the catalogue word for word): what a
+# reader is told instead, by code.
+BY_CODE = {
+    "vehicle_unavailable": N_("This car is no longer available."),
+    "order_limit": N_("You already have as many open orders as allowed; finish or cancel one."),
+    "illegal_transition": N_("That step does not fit where this stands now."),
+    "lead_closed": N_("This lead is closed; it takes no more updates."),
+    "unknown_event": N_("That is not a step a lead can take."),
+    "return_window_closed": N_("The return window has closed."),
+    "weak_password": N_("Choose a longer password that is not easy to guess."),
+    "already_exists": N_("That already exists."),
+    "too_many_failed_logins": N_("Too many failed log-ins; wait a moment and try again."),
+    "too_many_requests": N_("Too many tries; wait a moment and try again."),
+}
+# Colours as the demo network and most listings name them (stored in English).
+COLOUR_NAMES = [
+    N_("Alpine White"),
+    N_("Black Sapphire"),
+    N_("Mineral White"),
+    N_("Skyscraper Grey"),
+    N_("Brooklyn Grey"),
+    N_("Portimao Blue"),
+    N_("Tanzanite Blue"),
+    N_("Chili Red"),
+    N_("British Racing Green"),
+    N_("Midnight Black"),
+    N_("Nanuq White"),
+    N_("Ocean Wave Green"),
+    N_("Sunny Side Yellow"),
+    N_("Blazing Blue"),
+    N_("Oxford White"),
+    N_("Agate Black"),
+    N_("Race Red"),
+    N_("Carbonized Gray"),
+    N_("Atlas Blue"),
+    N_("Iconic Silver"),
+    N_("Star White"),
+    N_("White"),
+    N_("Black"),
+    N_("Silver"),
+    N_("Grey"),
+    N_("Blue"),
+    N_("Red"),
+    N_("Green"),
+]
 
 
 def error_text(request: Request, exc: Exception) -> str:
@@ -201,7 +246,8 @@ def error_text(request: Request, exc: Exception) -> str:
         return tr.gettext(NOT_A_NUMBER)
     said = tr.gettext(exc.detail)
     if said == exc.detail and language(request) != "en":
-        return tr.gettext(GENERIC_ERRORS.get(status_of(exc), GENERIC_ERRORS[422]))
+        fallback = BY_CODE.get(exc.code) or GENERIC_ERRORS.get(status_of(exc), GENERIC_ERRORS[422])
+        return tr.gettext(fallback)
     return said
 
 
