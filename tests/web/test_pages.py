@@ -114,8 +114,8 @@ def test_oem_console_shows_the_ledger_and_lead_conversion(client, db, stocked):
     console = client.get("/oem")
     assert console.status_code == 200
     assert 'id="ledger-status" class="ok"' in console.text
-    assert '<td class="vin">customer_deposits</td><td>-CN¥5,000</td>' in console.text
-    assert "<td>SH-1</td><td>1</td>" in console.text
+    assert '<td>Customer deposits</td><td class="amount">-CN¥5,000</td>' in console.text
+    assert "<td>Dealer SH-1</td><td>1</td>" in console.text  # dealers by name
     # and the console does say so when the books stop balancing
     from motormall.payments.ledger import LedgerPosting, LedgerTransaction
 

@@ -487,10 +487,20 @@ def dealer_import(
 
 
 @router.get("/oem")
-def oem_console(request: Request, session: ReadSession):
+def oem_console(
+    request: Request,
+    session: ReadSession,
+    date_from: Annotated[str, Query(alias="from", max_length=10)] = "",
+    date_to: Annotated[str, Query(alias="to", max_length=10)] = "",
+    done: Annotated[str, Query(max_length=20)] = "",
+):
     principal, redirect = _staff_or_login(request, {Role.oem_admin})
     if redirect:
         return redirect
+    return _oem_console(request, session, principal, date_from, date_to, done=done)
+
+
+def _oem_console(request, session, principal, date_from="", date_to="", **extra):
     by_brand = session.execute(
         select(Brand.code, CarModel.powertrain, func.count())
         .select_from(Vehicle)
@@ -510,45 +520,80 @@ def oem_console(request: Request, session: ReadSession):
         "towers": session.scalar(select(func.count()).select_from(Tower)) or 0,
         "vehicles": sum(r["total"] for r in brands.values()),
     }
-    cities = _cities(session)
+    period, period_error = _period(date_from, date_to)
     return render(
         request,
         "oem_home.html",
+        status_code=422 if period_error else 200,
         principal=principal,
         brands=brands,
         totals=totals,
-        cities=cities,
+        cities=_cities(session),
         today=dt.date.today(),
-        **_oem_money_and_leads(session),
+        period={"from": date_from, "to": date_to},
+        period_error=period_error,
+        **_oem_money(session),
+        conversion=_conversion(session, *period),
+        **extra,
     )
 
 
-def _oem_money_and_leads(session) -> dict:
-    """The ledger's balance, payments flagged for a person, and lead conversion per dealer."""
+def _period(date_from: str, date_to: str):
+    """[from, to] as whole days (UTC) → [since, until); an unreadable date is ignored."""
+    try:
+        since = dt.datetime.fromisoformat(date_from).replace(tzinfo=dt.UTC) if date_from else None
+        until = (
+            dt.datetime.fromisoformat(date_to).replace(tzinfo=dt.UTC) + dt.timedelta(days=1)
+            if date_to
+            else None
+        )
+    except ValueError:
+        return (None, None), N_("Give dates as YYYY-MM-DD.")
+    return (since, until), None
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+def _conversion(session, since, until) -> list[dict]:
+    """Lead conversion per dealer as shares of its leads, busiest dealers first."""
     from motormall.leads import stats
     from motormall.orders.service import credited_counts
-    from motormall.payments import ledger
-    from motormall.payments.models import IntentStatus, PaymentIntent
+
+    dealers = {d.id: d for d in session.scalars(select(Dealer))}
+    orders = credited_counts(session, since=since, until=until)
+    rows = []
+    for dealer_id, row in stats.lead_counts(session, since=since, until=until).items():
+        n = row["leads"]
+        rows.append(
+            {
+                "dealer": dealers.get(dealer_id),
+                "leads": n,
+                "on_time": _pct(row["contacted_on_time"], n),
+                "test_drives": _pct(row["test_drives"], n),
+                "orders": _pct(orders.get(dealer_id, 0), n),
+                "won": _pct(row["won"], n),
+                "sla_breaches": row["sla_breaches"],
+            }
+        )
+    rows.sort(key=lambda r: (-r["leads"], r["dealer"].code if r["dealer"] else ""))
+    return rows[:20]
+
+
+def _oem_money(session) -> dict:
+    """The ledger's balance, and the payments waiting for a person with whom they concern."""
+    from motormall.payments import ledger, review
 
     balanced, accounts = ledger.balance(session)
-    flagged = session.scalars(
-        select(PaymentIntent)
-        .where(PaymentIntent.status == IntentStatus.flagged.value)
-        .order_by(PaymentIntent.created_at.desc())
-        .limit(20)
-    ).all()
-    codes = dict(session.execute(select(Dealer.id, Dealer.code)).all())
-    orders = credited_counts(session)
-    conversion = sorted(
-        (
-            {"dealer": codes.get(d), **row, "orders": orders.get(d, 0)}
-            for d, row in stats.lead_counts(session).items()
-        ),
-        key=lambda r: (-r["leads"], r["dealer"] or ""),
-    )[:20]
-    return {
-        "balanced": balanced,
-        "accounts": accounts,
-        "flagged": flagged,
-        "conversion": conversion,
-    }
+    queue = review.flagged(session)
+    who = contacts_of(session, [p.customer_id for p in queue])
+    flagged = [
+        {
+            "p": p,
+            "reported": review.reported(session, p)[0],
+            "customer": who.get(p.customer_id),
+        }
+        for p in queue
+    ]
+    return {"balanced": balanced, "accounts": accounts, "flagged": flagged}

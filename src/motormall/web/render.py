@@ -82,6 +82,13 @@ LABELS = {
     "tls_error": N_("TLS error"),
     "target_forbidden": N_("Not a public address"),
     "unresolvable": N_("Host not found"),
+    # ledger accounts
+    "customer_deposits": N_("Customer deposits"),
+    "customer_payments": N_("Customer payments"),
+    "carmaker_revenue": N_("Carmaker revenue"),
+    "dealer_commission_expense": N_("Dealer commission"),
+    "dealer_commission_payable": N_("Commission owed to dealers"),
+    "provider_clearing": N_("Payment provider clearing"),
 }
 # Demo and common city names (dealer cities are stored in English).
 CITY_NAMES = [
