@@ -23,6 +23,7 @@ def test_search_page_lists_cars_with_prices_per_locale(client, stocked):
     assert r.status_code == 200
     assert r.text.count('class="card"') == 3
     assert "CN¥268,000" in r.text
+    assert "3 cars match" in r.text and 'id="filters-toggle"' in r.text  # the phone's button
     assert "content-security-policy" in r.headers
     r = client.get("/search?brand=BMW&city=Shanghai", headers={"Accept-Language": "zh-CN"})
     assert '<html lang="zh-Hans">' in r.text and "¥268,000" in r.text and "找车" in r.text

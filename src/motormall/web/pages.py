@@ -150,7 +150,7 @@ def search_page(
         "at": at or "",
         "sort": sort or "",
     }
-    error, items, next_cursor = None, [], None
+    error, items, next_cursor, total = None, [], None, 0
     try:
         q = stock_query(
             session,
@@ -170,6 +170,8 @@ def search_page(
         )
         hits, next_cursor = search.search(session, q)
         items = [vehicle_out(h.vehicle, h.distance_km) for h in hits]
+        if not cursor:
+            total = search.count(session, q)
     except (DomainError, ValueError) as exc:
         error = error_text(request, exc)
     more_url = None
@@ -177,7 +179,7 @@ def search_page(
         params = {k: v for k, v in form.items() if v}
         params["cursor"] = next_cursor
         more_url = "/search?" + urlencode(params)
-    context = dict(items=items, more_url=more_url, error=error, form=form)
+    context = dict(items=items, more_url=more_url, error=error, form=form, total=total)
     if request.headers.get("hx-request") and cursor:
         return render(request, "_results.html", **context)
     models = list(session.scalars(select(CarModel).join(Brand).order_by(Brand.code, CarModel.name)))

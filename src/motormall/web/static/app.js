@@ -1,3 +1,17 @@
+// Pages know scripts run (CSS hides what only a script can open again, e.g. the filters).
+document.documentElement.classList.add("js");
+
+// Phones: the search filters fold behind one button that says how many cars match.
+document.addEventListener("DOMContentLoaded", () => {
+  const toggle = document.getElementById("filters-toggle");
+  const form = document.getElementById("filters");
+  if (!toggle || !form) return;
+  toggle.addEventListener("click", () => {
+    const open = form.classList.toggle("open");
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  });
+});
+
 // Progressive enhancement only: every page works without this file.
 document.addEventListener("DOMContentLoaded", () => {
   const locate = document.getElementById("locate");
