@@ -184,6 +184,7 @@ class Location(BaseModel):
     code: str
     city: str
     name: str
+    name_zh: str | None = None  # the dealer's Chinese display name, where it has one
     bay: int | None = None
     dealer_code: str
 

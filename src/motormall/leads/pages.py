@@ -65,10 +65,11 @@ def lead_page(lead_id: str, request: Request, session: ReadSession):
     if who is None:
         return _login_first(request, f"/leads/{lead_id}")
     try:
-        lead = lead_out(session, service.get_for(session, who, lead_id), who)
+        raw = service.get_for(session, who, lead_id)
     except DomainError:
         return render(request, "not_found.html", status_code=404)
-    return render(request, "lead.html", lead=lead)
+    lead = lead_out(session, raw, who)
+    return render(request, "lead.html", lead=lead, dealer=session.get(Dealer, raw.dealer_id))
 
 
 @router.get("/leads")

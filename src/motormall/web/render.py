@@ -89,6 +89,8 @@ LABELS = {
     "dealer_commission_expense": N_("Dealer commission"),
     "dealer_commission_payable": N_("Commission owed to dealers"),
     "provider_clearing": N_("Payment provider clearing"),
+    "sandbox": N_("Sandbox"),
+    "alipay": N_("Alipay"),
 }
 # Demo and common city names (dealer cities are stored in English).
 CITY_NAMES = [
