@@ -209,7 +209,17 @@ def lead_event(lead_id: str, body: schemas.LeadEventIn, session: DbSession, who:
     """The dealer reports progress: contacted, test_drive_booked, quoted, won, lost (say why
     in `note`), or just a note."""
     lead = service.get_for(session, who, lead_id, lock=True)
-    service.record_event(session, who, lead, body.type, body.note, now=utcnow())
+    if body.amount is not None and body.amount.currency != "CNY":
+        raise Invalid("currency_not_supported", "Quotes are in CNY.")
+    service.record_event(
+        session,
+        who,
+        lead,
+        body.type,
+        body.note,
+        now=utcnow(),
+        amount=body.amount.amount if body.amount else None,
+    )
     return lead_out(session, lead, who)
 
 
