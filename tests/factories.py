@@ -51,6 +51,9 @@ def network(
                 schemas.DealerIn(
                     code=code,
                     name=f"Dealer {code}",
+                    name_zh=f"{code} 经销商",
+                    address=f"1 {code} Road",
+                    phone="+862160000001",
                     brands=["BMW", "FORD"],
                     city="Shanghai" if code.startswith("SH") else "Nanjing",
                     lat=lat,

@@ -46,6 +46,7 @@ from motormall.vision.api import router as vision_router
 from motormall.vision.api import upload_limit as vision_upload_limit
 from motormall.vision.pages import router as vision_pages_router
 from motormall.web import STATIC_DIR
+from motormall.web import errors as web_errors
 from motormall.web.pages import router as pages_router
 
 log = logging.getLogger("motormall")
@@ -83,6 +84,7 @@ def create_app(
     app.state.db = db
     errors.install(app)
     _install_fallbacks(app)
+    web_errors.install(app)  # page routes answer with pages (after the JSON handlers it wraps)
 
     api = APIRouter(prefix="/api/v1")
     api.include_router(customers_router)
@@ -143,6 +145,7 @@ def create_app(
         rate_rules=_rate_rules(settings),
         trust_proxy=settings.trust_proxy,
         session_cookie=SESSION_COOKIE,
+        page_error=web_errors.edge_page,
     )
     return app
 

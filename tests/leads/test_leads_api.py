@@ -109,7 +109,12 @@ def test_the_dealer_works_the_lead(client, net, buyer):
     assert r.json()["first_contact_at"]
     problem(post("contacted"), 409, "illegal_transition")
     assert post("note", "prefers Saturdays").status_code == 200
-    assert post("quoted").json()["status"] == "quoted"
+    amount = {"amount": "259000.00", "currency": "CNY"}
+    wrong = {"type": "note", "amount": amount}
+    url = f"/api/v1/leads/{lead['id']}/events"
+    problem(client.post(url, json=wrong, headers=staff), 422, "amount_not_allowed")
+    quoted = client.post(url, json={"type": "quoted", "amount": amount}, headers=staff).json()
+    assert quoted["status"] == "quoted" and quoted["events"][-1]["amount"] == amount
     problem(post("test_drive_booked"), 409, "illegal_transition")
     problem(post("lost"), 422, "reason_required")
     assert post("lost", "bought elsewhere").json()["status"] == "lost"

@@ -112,7 +112,9 @@ def test_photo_search_is_limited_per_address(db, settings):
         problem(r, 429, "rate_limited")
         assert 1 <= int(r.headers["retry-after"]) <= 60
         assert r.headers["x-request-id"]
-        problem(client.post("/find", files=files), 429, "rate_limited")  # one budget
+        page = client.post("/find", files=files)  # one budget; a page route gets a page
+        assert page.status_code == 429 and page.headers["content-type"].startswith("text/html")
+        assert page.headers["retry-after"] and "Too many tries" in page.text
     off = settings.model_copy(update={"photo_searches_per_minute": 2, "rate_limits": "off"})
     with TestClient(create_app(off, db, run_jobs=False)) as client:
         for _ in range(4):

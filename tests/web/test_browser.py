@@ -51,6 +51,7 @@ def test_search_then_vehicle_then_chinese(db, live_server, page):
     f.stock(db, net["dealers"]["NJ-1"], net["trims"][1], range(10, 12), price="179800.00")
 
     page.goto(f"{live_server}/search")
+    page.click("#filters-toggle")  # on a phone the filters wait behind one button
     page.select_option("select[name=brand]", "BMW")
     page.select_option("select[name=city]", "Shanghai")
     page.select_option("select[name=sort]", "distance")
@@ -219,3 +220,190 @@ def test_the_find_page_sends_the_photo_downscaled(db, live_server, page):
     photo = Image.open(io.BytesIO(body[body.index(b"\xff\xd8") :]))
     assert photo.size == (1024, 768)
     assert len(body) < len(camera.getvalue())
+
+
+# --- journeys per role, in both languages, on a phone and a desktop ------------------------
+#
+# Every page a journey visits is checked: nothing wider than the screen (a phone must never
+# scroll sideways) and, in Chinese, no English word left in the visible text beyond names
+# (brands, models, trims, VINs, e-mail addresses). Set MOTORMALL_SCREENSHOTS=1 to keep a
+# screenshot of every page visited under test-artifacts/ (on a failure one is always kept).
+
+import os  # noqa: E402
+import re  # noqa: E402
+
+VIEWPORTS = {"phone": (390, 844), "desktop": (1280, 800)}
+LOCALES = {"en": "en-US", "zh": "zh-CN"}
+NAMES = re.compile(  # ASCII edges: in Chinese text a name touches CJK letters directly
+    r"[\w.+-]+@[\w.-]+|[A-HJ-NPR-Z0-9]{17}|https?://\S+|(?<![A-Za-z0-9])[0-9a-f]{8}(?![0-9a-z])|"
+    r"(?<![A-Za-z0-9])(BMW|Ford|FORD|MINI|iX3|Mondeo|eDrive35L|EcoBoost|motormall|English|Road|"
+    r"SH-\d|NJ-\d|YYYY-MM-DD|km|CSV|API|VIN|SLA|OEM|SUV|MPV|Webhook|JPEG|PNG|WebP)(?![A-Za-z0-9])"
+)
+
+
+@pytest.fixture(
+    params=[(v, lang) for v in VIEWPORTS for lang in LOCALES], ids=lambda p: "-".join(p)
+)
+def journey(browser, request):
+    viewport, lang = request.param
+    width, height = VIEWPORTS[viewport]
+    context = browser.new_context(viewport={"width": width, "height": height}, locale=LOCALES[lang])
+    pg = context.new_page()
+    errors = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    shots = {"n": 0}
+
+    def check(step: str):
+        """The page as a person sees it: fits the screen, speaks their language, no script
+        errors."""
+        pg.wait_for_load_state()
+        shots["n"] += 1
+        if os.environ.get("MOTORMALL_SCREENSHOTS"):
+            ARTIFACTS.mkdir(exist_ok=True)
+            name = f"{request.node.name}-{shots['n']:02d}-{step}.png".replace("/", "_")
+            pg.screenshot(path=str(ARTIFACTS / name), full_page=True)
+        wide = pg.evaluate("document.documentElement.scrollWidth")
+        assert wide <= width, f"{step}: the page is {wide} px wide on a {width} px screen"
+        if lang == "zh":
+            assert pg.locator("html").get_attribute("lang") == "zh-Hans"
+            text = NAMES.sub(" ", pg.evaluate("document.body.innerText"))
+            english = sorted(set(re.findall(r"[A-Za-z][A-Za-z'’-]{2,}", text)))
+            assert not english, f"{step}: English left in the Chinese page: {english}"
+        assert not errors, f"{step}: script errors {errors}"
+
+    pg.check = check
+    pg.lang = lang
+    pg.width = width
+    yield pg
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+def _log_in(pg, live_server, email, next_path):
+    pg.goto(f"{live_server}/login?next={next_path}")
+    pg.fill("input[name=email]", email)
+    pg.fill("input[name=password]", f.PASSWORD)
+    pg.click("main form button[type=submit]")
+    pg.wait_for_url(f"**{next_path}")
+
+
+def test_buyer_journey(db, live_server, journey):
+    pg = journey
+    net = f.network(db)
+    vin = f.stock(db, net["dealers"]["SH-1"], net["trims"][0], range(1, 4), price="268000.00")[0]
+
+    pg.goto(f"{live_server}/")
+    pg.check("home")
+    pg.goto(f"{live_server}/search")
+    if pg.width < 700:  # the filters wait behind one button that counts the cars
+        assert not pg.locator("form#filters").is_visible()
+        assert "3" in pg.locator("#filters-toggle").inner_text()
+        assert pg.locator("article.card").first.is_visible()
+        pg.click("#filters-toggle")
+    pg.select_option("select[name=city]", "Shanghai")
+    pg.click("form#filters button[type=submit]")
+    pg.wait_for_url("**/search?**")
+    pg.check("search")
+
+    pg.goto(f"{live_server}/vehicles/{vin}")
+    pg.fill("textarea[name=message]", "Can I see it on Saturday?")
+    pg.click("#ask")
+    pg.wait_for_url("**/login?**")
+    pg.check("login")
+    pg.fill("input[name=email]", "buyer@test.dev")
+    pg.fill("input[name=password]", f.PASSWORD)
+    pg.click("main form button[type=submit]")
+    pg.wait_for_url("**/vehicles/**")
+    # the question typed before logging in is still there
+    assert pg.locator("textarea[name=message]").input_value() == "Can I see it on Saturday?"
+    pg.check("vehicle")
+    pg.click("#ask")
+    pg.wait_for_url("**/leads/**")
+    pg.check("lead")
+    pg.goto(f"{live_server}/leads")
+    assert pg.locator("article.lead").count() == 1
+    pg.check("my-inquiries")
+
+    pg.goto(f"{live_server}/checkout/{vin}")
+    pg.check("checkout")
+    pg.click("#reserve")
+    pg.wait_for_url("**/sandbox/pay/**")
+    pg.check("sandbox-pay")
+    pg.click("#pay")
+    pg.wait_for_url("**/orders/**")
+    pg.wait_for_selector(".badge-status.status-deposit_paid")
+    pg.check("order")
+    pg.goto(f"{live_server}/checkout/{vin}")
+    assert pg.locator("#own-order").is_visible()  # the buyer's own hold, not "unavailable"
+    pg.goto(f"{live_server}/orders")
+    assert pg.locator("article.order-card").count() == 1
+    pg.check("my-orders")
+    pg.goto(f"{live_server}/notifications")
+    pg.check("inbox")
+    r = pg.goto(f"{live_server}/no-such-page")
+    assert r.status == 404
+    pg.check("not-found")
+
+
+def test_dealer_journey(db, live_server, journey, client):
+    pg = journey
+    net = f.network(db)
+    vins = f.stock(db, net["dealers"]["SH-1"], net["trims"][0], range(1, 3), price="268000.00")
+    buyer = f.token(client, "buyer@test.dev")
+    client.post("/api/v1/leads", headers=buyer, json={"channel": "web", "vin": vins[0]})
+    from tests.orders import helpers as h
+
+    order = h.reserve(client, buyer, vins[1]).json()
+    h.pay(client, db, buyer, order["id"], "deposit", "5000.00")
+
+    _log_in(pg, live_server, "staff@test.dev", "/dealer/leads")
+    lead = pg.locator("article.lead").first
+    assert lead.locator("a.tel").count() + lead.locator("a.email").count() >= 1
+    assert lead.locator(".countdown").inner_text().startswith("(")
+    pg.check("leads")
+    lead.locator("button[value=won]").click()
+    pg.wait_for_selector("#confirm-won")
+    pg.check("confirm-won")
+    pg.locator("#confirm-won a").click()
+    pg.wait_for_load_state()
+    note = "已致电，周六到店" if pg.lang == "zh" else "Rang, coming Saturday"
+    pg.fill("article.lead input[name=note]", note)
+    pg.click("article.lead button[value=contacted]")
+    pg.wait_for_selector("article.lead .status-contacted")
+    assert pg.locator("article.lead .countdown").count() == 0  # no clock once contacted
+    assert note in pg.locator("article.lead .events").inner_text()
+    pg.check("lead-contacted")
+    pg.goto(f"{live_server}/dealer")
+    assert pg.locator(".handover-row a.email").count() == 1
+    pg.check("portal")
+    pg.goto(f"{live_server}/dealer/webhooks")
+    pg.check("webhooks")
+
+
+def test_carmaker_journey(db, live_server, journey, client):
+    pg = journey
+    from tests.orders import helpers as h
+
+    net, vins, buyer = h.setup(db, client)
+    order = h.reserve(client, buyer, vins[0]).json()
+    intent = h.start_payment(client, buyer, order["id"], "deposit", "5000.00")
+    h.notify(client, h.take_at_sandbox(db, intent["id"], amount="50.00"))
+    client.post("/api/v1/leads", headers=buyer, json={"channel": "web", "vin": vins[1]})
+
+    _log_in(pg, live_server, "admin@test.dev", "/oem")
+    flagged = pg.locator("article.flagged-payment")
+    assert flagged.count() == 1
+    assert flagged.locator("a.order-link").get_attribute("href") == f"/orders/{order['id']}"
+    pg.check("console")
+    flagged.locator("input[name=note]").fill("买家要求退款" if pg.lang == "zh" else "Buyer asked")
+    flagged.locator("button.secondary").click()
+    pg.wait_for_url("**/oem?done=refund**")
+    assert pg.locator("article.flagged-payment").count() == 0
+    pg.check("refunded")
+    pg.goto(f"{live_server}/orders/{order['id']}")
+    pg.check("order")
+    pg.goto(f"{live_server}/oem/references")
+    pg.check("references")

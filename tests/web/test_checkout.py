@@ -46,7 +46,11 @@ def test_checkout_reserve_pay_deposit_then_dealer_hands_over(client, db):
     assert "Deposit paid" in order.text and "Pay the balance" in order.text
     # the buyer's list shows this order and its state ("My orders" is in every page's menu)
     mine = client.get("/orders").text
-    assert f'<a href="{order_url}">{vin}</a></td><td>Deposit paid</td>' in mine
+    assert f'<a href="{order_url}">BMW iX3</a>' in mine and "Deposit paid" in mine
+    assert "Dealer SH-1, 1 SH-1 Road" in mine and 'class="step now"' in mine
+    # going back to checkout finds the buyer's own hold, not "no longer available"
+    back = client.get(f"/checkout/{vin}").text
+    assert "You have reserved this car" in back and "no longer available" not in back
 
     r = client.post(
         f"{order_url}/pay",
@@ -63,6 +67,8 @@ def test_checkout_reserve_pay_deposit_then_dealer_hands_over(client, db):
     _login(client, "staff@test.dev")
     portal = client.get("/dealer")
     assert vin in portal.text and "Hand over" in portal.text
+    # whom to call about the handover, and which car it is
+    assert 'href="mailto:buyer@test.dev"' in portal.text and "BMW iX3 eDrive35L" in portal.text
     order_id = order_url.rsplit("/", 1)[1]
     r = client.post(
         f"/dealer/orders/{order_id}/handover",
@@ -71,6 +77,47 @@ def test_checkout_reserve_pay_deposit_then_dealer_hands_over(client, db):
     )
     assert r.status_code == 303
     assert client.get(f"/api/v1/vehicles/{vin}").json()["status"] == "sold"
+
+    # the buyer may bring it back within the window: the page offers what the API allows
+    client.post("/logout", data={"csrf_token": csrf_of(client.get("/").text)})
+    _login(client, "buyer@test.dev")
+    handed = client.get(order_url)
+    assert 'id="return-car"' in handed.text
+    r = client.post(
+        f"{order_url}/return",
+        data={"odometer_km": "20", "csrf_token": csrf_of(handed.text)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    assert 'status-returned">Returned<' in client.get(order_url).text
+
+
+def test_an_expired_order_says_so_and_offers_the_car_again(client, db):
+    import datetime as dt
+
+    from motormall.orders import service
+    from motormall.orders.models import Order
+    from motormall.platform.db import utcnow
+
+    net = f.network(db)
+    vin = f.stock(db, net["dealers"]["SH-1"], net["trims"][0], [1], price="300000.00")[0]
+    _login(client, "buyer@test.dev")
+    page = client.get(f"/checkout/{vin}")
+    nonce = re.search(r'name="nonce" value="([^"]+)"', page.text).group(1)
+    client.post(
+        f"/checkout/{vin}",
+        data={"delivery": "SH-1", "nonce": nonce, "csrf_token": csrf_of(page.text)},
+        follow_redirects=False,
+    )  # a deposit intent now waits at the provider, never paid
+    with db.transaction() as s:
+        order = s.query(Order).one()
+        service.expire(s, order, now=utcnow() + dt.timedelta(hours=2))
+        order_id = order.id
+    shown = client.get(f"/orders/{order_id}").text
+    assert "Expired" in shown
+    assert "Waiting for the payment provider" not in shown and "hx-trigger" not in shown
+    assert "Still to pay" not in shown
+    assert f'id="reserve-again" href="/checkout/{vin}"' in shown
 
 
 def test_checkout_of_a_taken_car_explains_why(client, db):

@@ -23,6 +23,7 @@ def test_search_page_lists_cars_with_prices_per_locale(client, stocked):
     assert r.status_code == 200
     assert r.text.count('class="card"') == 3
     assert "CN¥268,000" in r.text
+    assert "3 cars match" in r.text and 'id="filters-toggle"' in r.text  # the phone's button
     assert "content-security-policy" in r.headers
     r = client.get("/search?brand=BMW&city=Shanghai", headers={"Accept-Language": "zh-CN"})
     assert '<html lang="zh-Hans">' in r.text and "¥268,000" in r.text and "找车" in r.text
@@ -114,8 +115,8 @@ def test_oem_console_shows_the_ledger_and_lead_conversion(client, db, stocked):
     console = client.get("/oem")
     assert console.status_code == 200
     assert 'id="ledger-status" class="ok"' in console.text
-    assert '<td class="vin">customer_deposits</td><td>-CN¥5,000</td>' in console.text
-    assert "<td>SH-1</td><td>1</td>" in console.text
+    assert '<td>Customer deposits</td><td class="amount">-CN¥5,000</td>' in console.text
+    assert "<td>Dealer SH-1</td><td>1</td>" in console.text  # dealers by name
     # and the console does say so when the books stop balancing
     from motormall.payments.ledger import LedgerPosting, LedgerTransaction
 
@@ -125,3 +126,23 @@ def test_oem_console_shows_the_ledger_and_lead_conversion(client, db, stocked):
         s.flush()
         s.add(LedgerPosting(transaction_id=txn.id, account="x", debit=1, currency="CNY"))
     assert 'id="ledger-status" class="error"' in client.get("/oem").text
+
+
+def test_page_routes_answer_with_pages_in_the_readers_language(client, stocked):
+    zh = {"Accept-Language": "zh-CN"}
+    missing = client.get("/no-such-page", headers=zh)
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
+    assert "此地址没有页面" in missing.text and '<html lang="zh-Hans">' in missing.text
+    # a form sent empty past the browser's own checks
+    empty = client.post("/login", data={})
+    assert empty.status_code == 422 and empty.headers["content-type"].startswith("text/html")
+    assert "check it and try again" in empty.text
+    # a photo over the limit, refused at the edge before the app reads it
+    big = client.post(
+        "/find", files={"image": ("big.jpg", b"\xff" * (40 * 1024 * 1024), "image/jpeg")}
+    )
+    assert big.status_code == 422 and big.headers["content-type"].startswith("text/html")
+    assert "The photo is too large" in big.text
+    # the API keeps its problem+json
+    api = client.get("/api/v1/no-such-thing")
+    assert api.status_code == 404 and api.headers["content-type"] == "application/problem+json"

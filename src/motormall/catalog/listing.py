@@ -36,6 +36,7 @@ def vehicle_out(
             code=vehicle.dealer.code,
             city=vehicle.dealer.city,
             name=vehicle.dealer.name,
+            name_zh=vehicle.dealer.name_zh,
             dealer_code=vehicle.dealer.code,
         )
     return schemas.VehicleOut(

@@ -109,12 +109,18 @@ class DealerIn(Place):
     brands: Annotated[list[Code], Field(min_length=1)]
     lead_capacity_per_day: Annotated[int, Field(ge=0, le=100_000)]
     service_bays: Annotated[int, Field(ge=0, le=1_000)]
+    name_zh: Annotated[str | None, Field(max_length=160, description="Chinese display name")] = None
+    address: Annotated[str | None, Field(max_length=200)] = None
+    phone: Annotated[str | None, Field(max_length=32, pattern=r"^\+?[0-9 -]{3,31}$")] = None
 
 
 class DealerOut(BaseModel):
     id: int
     code: str
     name: str
+    name_zh: str | None = None
+    address: str | None = None
+    phone: str | None = None
     brands: list[str]
     city: str
     lat: float
@@ -178,6 +184,7 @@ class Location(BaseModel):
     code: str
     city: str
     name: str
+    name_zh: str | None = None  # the dealer's Chinese display name, where it has one
     bay: int | None = None
     dealer_code: str
 

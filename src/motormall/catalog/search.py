@@ -12,7 +12,19 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Float, Integer, String, literal, select, text, tuple_, union_all
+from sqlalchemy import (
+    Float,
+    Integer,
+    String,
+    and_,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from motormall.catalog.models import CarModel, Dealer, Tower, Vehicle, VehicleStatus
@@ -184,6 +196,20 @@ def search(session: Session, q: StockQuery) -> tuple[list[Hit], str | None]:
     hits = [Hit(by_id[r.id], distances.get(r.id)) for r in rows]
     next_cursor = _encode(sort, rows[-1].key, rows[-1].vin) if more else None
     return hits, next_cursor
+
+
+def count(session: Session, q: StockQuery) -> int:
+    """How many cars match over all pages (the figure a phone shows on its filter button)."""
+    filters = _filters(q)
+    if q.near is not None and q.radius_km is not None:
+        dealers, towers = _sites(session, q)
+        filters.append(
+            or_(
+                and_(Vehicle.tower_id.is_(None), Vehicle.dealer_id.in_([d for d, _ in dealers])),
+                Vehicle.tower_id.in_([t for t, _ in towers]),
+            )
+        )
+    return session.scalar(select(func.count()).select_from(Vehicle).where(*filters)) or 0
 
 
 def _distance(value) -> float:

@@ -13,7 +13,7 @@ from motormall.customers.security import client_address
 from motormall.platform.db import utcnow
 from motormall.platform.deps import AppSettings, DbSession
 from motormall.platform.errors import DomainError, RateLimited
-from motormall.web.render import check_csrf, render
+from motormall.web.render import check_csrf, error_text, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -37,7 +37,11 @@ def reset_request_submit(
     except DomainError as exc:
         status = 429 if isinstance(exc, RateLimited) else 400
         return render(
-            request, "password_reset.html", status_code=status, sent=False, error=exc.detail
+            request,
+            "password_reset.html",
+            status_code=status,
+            sent=False,
+            error=error_text(request, exc),
         )
     return render(request, "password_reset.html", sent=True, error=None)
 
@@ -60,5 +64,11 @@ def new_password_submit(
         passwords.reset_password(session, token, password, now=utcnow())
     except DomainError as exc:
         session.rollback()
-        return render(request, "password_new.html", status_code=422, token=token, error=exc.detail)
+        return render(
+            request,
+            "password_new.html",
+            status_code=422,
+            token=token,
+            error=error_text(request, exc),
+        )
     return RedirectResponse("/login?reset=1", status_code=303)

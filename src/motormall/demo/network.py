@@ -726,6 +726,35 @@ DEALER_GROUPS: list[str] = [
     "Maplecourt Auto",
     "Azure Bay Motors",
 ]
+# The same groups as Chinese readers see them (same order).
+DEALER_GROUPS_ZH: list[str] = [
+    "玉门汽车",
+    "兰亭汽车集团",
+    "银鹤汽车",
+    "东外滩汽车",
+    "河石汽车集团",
+    "港湾汽车",
+    "枫庭汽车",
+    "蔚蓝湾汽车",
+]
+# Telephone area codes, for the demo dealers' (invented) numbers.
+AREA_CODES: dict[str, str] = {
+    "Shanghai": "21",
+    "Beijing": "10",
+    "Tianjin": "22",
+    "Hangzhou": "571",
+    "Nanjing": "25",
+    "Suzhou": "512",
+    "Hefei": "551",
+    "Wuhan": "27",
+    "Guangzhou": "20",
+    "Shenzhen": "755",
+    "Chengdu": "28",
+    "Chongqing": "23",
+    "Xi'an": "29",
+    "Shenyang": "24",
+}
+BRANDS_ZH: dict[str, str] = {"BMW": "宝马", "MINI": "MINI", "FORD": "福特"}
 
 # ---------------------------------------------------------------------------------------
 # Vending / collection towers

@@ -155,15 +155,22 @@ def _dealers(session: Session, brands: dict[str, Brand], rng: random.Random) -> 
     dealers = []
     for city in network.CITIES:
         per_brand: dict[str, int] = {}
-        for i, (district, _zh, lat, lon) in enumerate(city["districts"][: SITES_PER_CITY + 1]):
+        for i, (district, district_zh, lat, lon) in enumerate(
+            city["districts"][: SITES_PER_CITY + 1]
+        ):
             sold = SITE_BRANDS[i % len(SITE_BRANDS)]
             lead = sold[0]
             per_brand[lead] = per_brand.get(lead, 0) + 1
             code = f"{_city_code(city['name'])}-{lead}-{per_brand[lead]:02d}"
-            group = network.DEALER_GROUPS[(len(dealers) * 3) % len(network.DEALER_GROUPS)]
+            g = (len(dealers) * 3) % len(network.DEALER_GROUPS)
+            group, group_zh = network.DEALER_GROUPS[g], network.DEALER_GROUPS_ZH[g]
             # draw every attribute before looking the dealer up, so reruns stay in step
             attrs = dict(
                 name=f"{group} {brands[lead].name} {district}",
+                name_zh=f"{group_zh}{network.BRANDS_ZH[lead]}{district_zh}店",
+                address=f"{88 + 2 * len(dealers)} {district} Avenue, {city['name']}",
+                # invented numbers in the city's area code, one per site
+                phone=f"+86{network.AREA_CODES.get(city['name'], '21')}{6000_0000 + len(dealers)}",
                 lat=round(lat + rng.uniform(-0.01, 0.01), 5),
                 lon=round(lon + rng.uniform(-0.01, 0.01), 5),
                 lead_capacity_per_day=rng.choice([20, 30, 40, 60]),
@@ -175,6 +182,9 @@ def _dealers(session: Session, brands: dict[str, Brand], rng: random.Random) -> 
                     code=code, city=city["name"], brands=[brands[b] for b in sold], **attrs
                 )
                 session.add(dealer)
+            else:  # networks seeded before dealers had contact details get them now
+                for key in ("name_zh", "address", "phone"):
+                    setattr(dealer, key, getattr(dealer, key) or attrs[key])
             dealers.append(dealer)
     session.flush()
     return dealers

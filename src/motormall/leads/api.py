@@ -18,6 +18,7 @@ from motormall.platform.db import utcnow
 from motormall.platform.deps import CurrentPrincipal, DbSession, ReadSession, require
 from motormall.platform.errors import Invalid, NotFound
 from motormall.platform.geo import parse_near
+from motormall.platform.money import MoneyOut
 
 router = APIRouter(tags=["leads"])
 Customer = Annotated[Principal, require(Role.customer)]
@@ -77,6 +78,7 @@ def lead_out(session, lead, who: Principal) -> schemas.LeadOut:
                 note=e.note if staff else "",
                 at=e.at.isoformat(),
                 dealer=codes[e.dealer_id],
+                amount=MoneyOut.of(e.amount) if e.amount is not None else None,
             )
             for e in evts
             if staff or e.type != "note"
@@ -207,7 +209,17 @@ def lead_event(lead_id: str, body: schemas.LeadEventIn, session: DbSession, who:
     """The dealer reports progress: contacted, test_drive_booked, quoted, won, lost (say why
     in `note`), or just a note."""
     lead = service.get_for(session, who, lead_id, lock=True)
-    service.record_event(session, who, lead, body.type, body.note, now=utcnow())
+    if body.amount is not None and body.amount.currency != "CNY":
+        raise Invalid("currency_not_supported", "Quotes are in CNY.")
+    service.record_event(
+        session,
+        who,
+        lead,
+        body.type,
+        body.note,
+        now=utcnow(),
+        amount=body.amount.amount if body.amount else None,
+    )
     return lead_out(session, lead, who)
 
 

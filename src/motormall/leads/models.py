@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from decimal import Decimal
 
 from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from motormall.platform.auth import new_id
 from motormall.platform.db import Base, UTCDateTime, utcnow
+from motormall.platform.money import Cents
 
 
 class Channel(enum.StrEnum):
@@ -95,6 +97,7 @@ class LeadEvent(Base):
     actor_id: Mapped[str | None] = mapped_column(String(32))
     type: Mapped[str] = mapped_column(String(30))
     note: Mapped[str] = mapped_column(Text, default="")
+    amount: Mapped[Decimal | None] = mapped_column(Cents)  # the price quoted (CNY), on "quoted"
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -10,6 +10,8 @@ from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from motormall.catalog.models import Dealer
+from motormall.customers.contacts import contacts_of
 from motormall.leads import service, targets, webhooks
 from motormall.leads.api import lead_out
 from motormall.leads.models import DealerEndpoint, WebhookDelivery
@@ -17,8 +19,9 @@ from motormall.leads.schemas import WebhookIn
 from motormall.platform.auth import Role
 from motormall.platform.db import utcnow
 from motormall.platform.deps import DbSession, ReadSession
-from motormall.platform.errors import DomainError
-from motormall.web.render import N_, check_csrf, page_principal, render
+from motormall.platform.errors import DomainError, status_of
+from motormall.platform.money import parse_amount
+from motormall.web.render import N_, check_csrf, error_text, page_principal, render
 
 router = APIRouter(include_in_schema=False)
 NOT_PUBLIC = N_("Webhooks go only to a public internet address, not to a private network.")
@@ -38,7 +41,11 @@ def ask_about_car(
 ):
     who = page_principal(request)
     if who is None:
-        return _login_first(request, f"/vehicles/{vin}")
+        # the question rides through the login in the link back, so nothing typed is lost
+        back = (
+            f"/vehicles/{vin}?{urlencode({'question': message})}" if message else f"/vehicles/{vin}"
+        )
+        return _login_first(request, back)
     try:
         check_csrf(request, csrf_token)
         if who.role != Role.customer:
@@ -48,7 +55,7 @@ def ask_about_car(
         )
     except DomainError as exc:
         session.rollback()
-        return render(request, "not_found.html", status_code=422, message=exc.detail)
+        return render(request, "not_found.html", status_code=422, message=error_text(request, exc))
     return RedirectResponse(f"/leads/{intake.lead.id}", status_code=303)
 
 
@@ -58,10 +65,41 @@ def lead_page(lead_id: str, request: Request, session: ReadSession):
     if who is None:
         return _login_first(request, f"/leads/{lead_id}")
     try:
-        lead = lead_out(session, service.get_for(session, who, lead_id), who)
+        raw = service.get_for(session, who, lead_id)
     except DomainError:
         return render(request, "not_found.html", status_code=404)
-    return render(request, "lead.html", lead=lead)
+    lead = lead_out(session, raw, who)
+    return render(request, "lead.html", lead=lead, dealer=session.get(Dealer, raw.dealer_id))
+
+
+@router.get("/leads")
+def my_inquiries(request: Request, session: ReadSession):
+    """The buyer's questions to dealers: who answers, how to reach them, where each stands."""
+    who = page_principal(request)
+    if who is None:
+        return _login_first(request, "/leads")
+    leads = service.of_customer(session, who.user_id)
+    dealers = {
+        d.id: d
+        for d in session.scalars(select(Dealer).where(Dealer.id.in_({x.dealer_id for x in leads})))
+    }
+    rows = [(lead_out(session, x, who), dealers[x.dealer_id]) for x in leads]
+    return render(request, "my_leads.html", rows=rows)
+
+
+def _inbox(request, session, who, *, status_code=200, error=None, confirm=None):
+    """The dealer's open leads with the buyer's contact: a lead is worked by calling them."""
+    raw = service.inbox(session, who.dealer_id)
+    contacts = contacts_of(session, [x.customer_id for x in raw])
+    leads = [(lead_out(session, x, who), contacts.get(x.customer_id)) for x in raw]
+    return render(
+        request,
+        "dealer_leads.html",
+        status_code=status_code,
+        leads=leads,
+        error=error,
+        confirm=confirm,
+    )
 
 
 @router.get("/dealer/leads")
@@ -69,8 +107,7 @@ def inbox_page(request: Request, session: ReadSession):
     who = page_principal(request)
     if who is None or not who.is_dealer:
         return _login_first(request, "/dealer/leads")
-    leads = [lead_out(session, lead, who) for lead in service.inbox(session, who.dealer_id)]
-    return render(request, "dealer_leads.html", leads=leads, now=utcnow().isoformat())
+    return _inbox(request, session, who)
 
 
 @router.post("/dealer/leads/{lead_id}/events")
@@ -80,6 +117,8 @@ def inbox_event(
     session: DbSession,
     type: Annotated[str, Form(max_length=30)],
     note: Annotated[str, Form(max_length=2000)] = "",
+    amount: Annotated[str, Form(max_length=20)] = "",
+    confirmed: Annotated[str, Form(max_length=5)] = "",
     csrf_token: Annotated[str, Form()] = "",
 ):
     who = page_principal(request)
@@ -88,18 +127,16 @@ def inbox_event(
     try:
         check_csrf(request, csrf_token)
         lead = service.get_for(session, who, lead_id, lock=True)
-        service.record_event(session, who, lead, type, note, now=utcnow())
-    except DomainError as exc:
+        if type == "won" and lead.first_contact_at is None and confirmed != "yes":
+            # a sale to someone never contacted is usually a slip of the finger: ask first
+            session.rollback()
+            return _inbox(request, session, who, confirm={"lead_id": lead_id, "note": note})
+        quoted = parse_amount(amount) if amount.strip() and type == "quoted" else None
+        service.record_event(session, who, lead, type, note, now=utcnow(), amount=quoted)
+    except (DomainError, ValueError) as exc:
         session.rollback()
-        leads = [lead_out(session, x, who) for x in service.inbox(session, who.dealer_id)]
-        return render(
-            request,
-            "dealer_leads.html",
-            status_code=409,
-            leads=leads,
-            now=utcnow().isoformat(),
-            error=exc.detail,
-        )
+        status = status_of(exc) if isinstance(exc, DomainError) else 422
+        return _inbox(request, session, who, status_code=status, error=error_text(request, exc))
     return RedirectResponse("/dealer/leads", status_code=303)
 
 
@@ -147,7 +184,7 @@ def webhooks_save(
     except ValidationError:
         return _webhooks(request, session, who, error="Give a full http(s) URL.", status_code=422)
     except DomainError as exc:
-        return _webhooks(request, session, who, error=exc.detail, status_code=400)
+        return _webhooks(request, session, who, error=error_text(request, exc), status_code=400)
     try:
         webhooks.set_endpoint(session, who.dealer_id, str(checked.url), now=utcnow())
     except targets.TargetForbidden:

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
 from motormall.leads.models import Channel
 from motormall.platform.ids import RecordId
+from motormall.platform.money import MoneyIn, MoneyOut
 
 
 class LeadIn(BaseModel):
@@ -35,6 +36,9 @@ class LeadEventIn(BaseModel):
 
     type: Literal["contacted", "test_drive_booked", "quoted", "won", "lost", "note"]
     note: Annotated[str, Field(max_length=2000)] = ""
+    amount: MoneyIn | None = Field(
+        default=None, description="the price quoted (CNY), only with type quoted"
+    )
 
 
 class LeadEventOut(BaseModel):
@@ -42,6 +46,7 @@ class LeadEventOut(BaseModel):
     note: str
     at: str
     dealer: str
+    amount: MoneyOut | None = None  # the price quoted, on a "quoted" event
 
 
 class Assignment(BaseModel):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
@@ -339,9 +340,17 @@ def lead_payload(lead: Lead, dealer_code: str) -> dict:
     }
 
 
-def _event(session, lead: Lead, type_: str, *, actor_id, now, note: str = "") -> LeadEvent:
+def _event(
+    session, lead: Lead, type_: str, *, actor_id, now, note: str = "", amount=None
+) -> LeadEvent:
     event = LeadEvent(
-        lead_id=lead.id, dealer_id=lead.dealer_id, actor_id=actor_id, type=type_, note=note, at=now
+        lead_id=lead.id,
+        dealer_id=lead.dealer_id,
+        actor_id=actor_id,
+        type=type_,
+        note=note,
+        amount=amount,
+        at=now,
     )
     session.add(event)
     events.publish(
@@ -375,6 +384,12 @@ def get_for(session: Session, who: Principal, lead_id: str, *, lock: bool = Fals
     return lead
 
 
+def of_customer(session: Session, customer_id: str, *, limit: int = 50) -> list[Lead]:
+    """A buyer's own inquiries, newest first."""
+    stmt = select(Lead).where(Lead.customer_id == customer_id)
+    return list(session.scalars(stmt.order_by(Lead.created_at.desc(), Lead.id).limit(limit)))
+
+
 def inbox(
     session: Session,
     dealer_id: int,
@@ -398,9 +413,17 @@ def inbox(
 
 
 def record_event(
-    session: Session, who: Principal, lead: Lead, type_: str, note: str, *, now: dt.datetime
+    session: Session,
+    who: Principal,
+    lead: Lead,
+    type_: str,
+    note: str,
+    *,
+    now: dt.datetime,
+    amount: Decimal | None = None,
 ) -> LeadEvent:
-    """contacted, test_drive_booked, quoted, won, lost (with a reason), or a note."""
+    """contacted, test_drive_booked, quoted (optionally with the price quoted), won, lost (with
+    a reason), or a note."""
     if not (who.is_dealer and who.dealer_id == lead.dealer_id) and not who.is_admin:
         raise NotFound("lead_not_found", f"No lead {lead.id}.")
     if type_ not in EVENT_TYPES:
@@ -424,14 +447,16 @@ def record_event(
         if target in CLOSED:
             lead.outcome_reason = note.strip()[:200] or None
     lead.updated_at = now
-    event = _event(session, lead, type_, actor_id=who.user_id, now=now, note=note)
+    if amount is not None and (type_ != "quoted" or amount <= 0):
+        raise Invalid("amount_not_allowed", "Only a quote carries an amount, above zero.")
+    event = _event(session, lead, type_, actor_id=who.user_id, now=now, note=note, amount=amount)
     audit.record(
         session,
         actor_id=who.user_id,
         action=f"lead.{type_}",
         entity_type="lead",
         entity_id=lead.id,
-        detail={"note": note[:200]},
+        detail={"note": note[:200], **({"amount": f"{amount:.2f}"} if amount else {})},
     )
     code = session.scalar(select(Dealer.code).where(Dealer.id == lead.dealer_id))
     webhooks.enqueue(session, lead.dealer_id, f"lead.{type_}", lead_payload(lead, code))

@@ -58,10 +58,17 @@ def refresh_dealer_stats(session: Session, *, now: dt.datetime, days: int) -> in
     return len(rates)
 
 
-def lead_counts(session: Session) -> dict[int, dict[str, int]]:
+def lead_counts(session: Session, *, since=None, until=None) -> dict[int, dict[str, int]]:
     """Per dealer (the lead's current dealer): leads, first contact within the SLA,
-    test drives booked, won, lost, and SLA breaches that took a lead away."""
+    test drives booked, won, lost, and SLA breaches that took a lead away; optionally only
+    for leads created in [since, until)."""
     out: dict[int, dict[str, int]] = {}
+    period = []
+    if since is not None:
+        period.append(Lead.created_at >= since)
+    if until is not None:
+        period.append(Lead.created_at < until)
+    in_period = select(Lead.id).where(*period)
     rows = session.execute(
         select(
             Lead.dealer_id,
@@ -69,7 +76,9 @@ def lead_counts(session: Session) -> dict[int, dict[str, int]]:
             func.sum(case((Lead.first_contact_at <= Lead.sla_due_at, 1), else_=0)),
             func.sum(case((Lead.status == LeadStatus.won.value, 1), else_=0)),
             func.sum(case((Lead.status == LeadStatus.lost.value, 1), else_=0)),
-        ).group_by(Lead.dealer_id)
+        )
+        .where(*period)
+        .group_by(Lead.dealer_id)
     ).all()
     for dealer_id, n, on_time, won, lost in rows:
         out[dealer_id] = {
@@ -91,12 +100,14 @@ def lead_counts(session: Session) -> dict[int, dict[str, int]]:
     for dealer_id, n in session.execute(
         select(LeadEvent.dealer_id, func.count(func.distinct(LeadEvent.lead_id)))
         .where(LeadEvent.type == "test_drive_booked")
+        .where(*([LeadEvent.lead_id.in_(in_period)] if period else []))
         .group_by(LeadEvent.dealer_id)
     ):
         out.setdefault(dealer_id, dict(blank))["test_drives"] = n
     for dealer_id, n in session.execute(
         select(LeadAssignment.from_dealer_id, func.count())
         .where(LeadAssignment.reason == "sla_breach")
+        .where(*([LeadAssignment.lead_id.in_(in_period)] if period else []))
         .group_by(LeadAssignment.from_dealer_id)
     ):
         out.setdefault(dealer_id, dict(blank))["sla_breaches"] = n

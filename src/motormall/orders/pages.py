@@ -12,17 +12,18 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
 from motormall.catalog.listing import find_vehicle, vehicle_out
-from motormall.catalog.models import Brand, Dealer, VehicleStatus
+from motormall.catalog.models import Brand, Dealer, Vehicle, VehicleStatus
 from motormall.orders import service
 from motormall.orders.api import order_out
+from motormall.orders.rules import ENDED
 from motormall.payments import service as payments
 from motormall.payments.models import Purpose
 from motormall.platform import idempotency
 from motormall.platform.auth import Role
 from motormall.platform.db import utcnow
 from motormall.platform.deps import AppSettings, DbSession, ReadSession
-from motormall.platform.errors import DomainError
-from motormall.web.render import check_csrf, page_principal, render
+from motormall.platform.errors import DomainError, status_of
+from motormall.web.render import check_csrf, error_text, page_principal, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -50,16 +51,24 @@ def checkout_page(vin: str, request: Request, session: ReadSession, settings: Ap
         vehicle = find_vehicle(session, vin, who)
     except DomainError:
         return render(request, "not_found.html", status_code=404)
+    return _checkout(request, session, settings, who, vehicle)
+
+
+def _checkout(request, session, settings, who, vehicle, *, error=None, status_code=200):
+    live = service.live_order_for_vehicle(session, vehicle.id)
     return render(
         request,
         "checkout.html",
+        status_code=status_code,
         v=vehicle_out(vehicle),
         vehicle=vehicle,
         dealers=_delivery_choices(session, vehicle),
         settings=settings,
         nonce=secrets.token_urlsafe(16),
-        error=None,
+        error=error,
         available=vehicle.status == VehicleStatus.available,
+        # the buyer's own hold on this car is theirs, not "no longer available"
+        own_order=live if live is not None and live.customer_id == who.user_id else None,
     )
 
 
@@ -113,18 +122,18 @@ def checkout_submit(
         )
     except DomainError as exc:
         session.rollback()
-        vehicle = find_vehicle(session, vin, who)
-        return render(
+        try:
+            vehicle = find_vehicle(session, vin, who)
+        except DomainError:
+            return render(request, "not_found.html", status_code=404)
+        return _checkout(
             request,
-            "checkout.html",
-            status_code=409,
-            v=vehicle_out(vehicle),
-            vehicle=vehicle,
-            dealers=_delivery_choices(session, vehicle),
-            settings=settings,
-            nonce=secrets.token_urlsafe(16),
-            error=exc.detail,
-            available=vehicle.status == VehicleStatus.available,
+            session,
+            settings,
+            who,
+            vehicle,
+            error=error_text(request, exc),
+            status_code=status_of(exc),
         )
     return RedirectResponse(intent.pay_url, status_code=303)
 
@@ -134,19 +143,56 @@ def my_orders(request: Request, session: ReadSession):
     who = page_principal(request)
     if who is None:
         return _login_first(request)
-    orders = [order_out(session, o) for o in service.list_for(session, who, limit=50)]
-    return render(request, "orders.html", orders=orders)
+    rows = []
+    for order in service.list_for(session, who, limit=50):
+        vehicle = _car_of(session, order)
+        rows.append(
+            {
+                "o": order_out(session, order),
+                "v": vehicle_out(vehicle),
+                "dealer": order.delivery_dealer_id
+                and session.get(Dealer, order.delivery_dealer_id),
+                "steps": _steps(order.status),
+            }
+        )
+    return render(request, "orders.html", rows=rows)
 
 
-def _order_context(session, who, order_id):
+# The steps a buyer sees an order go through (financing steps only on a financed order).
+STEPS = ("reserved", "deposit_paid", "paid", "ready_for_handover", "handed_over")
+
+
+def _steps(status: str) -> list[tuple[str, str]]:
+    """Each step with "done", "now" or "todo"; an ended order shows none."""
+    if status not in STEPS:
+        return []
+    at = STEPS.index(status)
+    return [(s, "done" if i < at else "now" if i == at else "todo") for i, s in enumerate(STEPS)]
+
+
+def _car_of(session, order) -> Vehicle:
+    """The order's car, whatever became of it since (a returned car is withdrawn stock, hidden
+    from buyers in the catalogue, but still the car this order was for)."""
+    return session.scalar(select(Vehicle).where(Vehicle.id == order.vehicle_id))
+
+
+def _order_context(session, who, order_id, settings=None):
     order = service.get_for(session, who, order_id)
     out = order_out(session, order)
-    vehicle = find_vehicle(session, order.vin, who)
-    pending = any(p.status == "pending" for p in out.payments)
+    vehicle = _car_of(session, order)
+    ended = order.status in {s.value for s in ENDED}
+    # an ended order waits for nothing: no "waiting for the provider", no polling
+    pending = not ended and any(p.status == "pending" for p in out.payments)
     return {
         "o": out,
         "v": vehicle_out(vehicle),
+        "dealer": order.delivery_dealer_id and session.get(Dealer, order.delivery_dealer_id),
         "pending": pending,
+        "ended": ended,
+        "steps": _steps(order.status),
+        # the same car again, when the hold lapsed or the buyer changed their mind
+        "reserve_again": ended and vehicle.status == VehicleStatus.available,
+        "returnable": order.status == "handed_over",
         "is_buyer": who.user_id == order.customer_id,
     }
 
@@ -196,12 +242,16 @@ def order_pay(
         )
     except DomainError as exc:
         session.rollback()
+        try:
+            context = _order_context(session, who, order_id)
+        except DomainError:
+            return render(request, "not_found.html", status_code=404)
         return render(
             request,
             "order.html",
-            status_code=409,
-            error=exc.detail,
-            **_order_context(session, who, order_id),
+            status_code=status_of(exc),
+            error=error_text(request, exc),
+            **context,
         )
     return RedirectResponse(intent.pay_url, status_code=303)
 
@@ -221,6 +271,27 @@ def order_cancel(
         csrf_token,
         lambda who, order: service.cancel(
             session, who, order, now=utcnow(), settings=settings, reason="cancelled on the web"
+        ),
+    )
+
+
+@router.post("/orders/{order_id}/return")
+def order_return(
+    order_id: str,
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    odometer_km: Annotated[int, Form(ge=0, le=2_000_000)],
+    csrf_token: Annotated[str, Form()] = "",
+):
+    """The buyer brings the car back within the return window (the API's return)."""
+    return _act(
+        request,
+        session,
+        order_id,
+        csrf_token,
+        lambda who, order: service.return_car(
+            session, who, order, odometer_km=odometer_km, now=utcnow(), settings=settings
         ),
     )
 
@@ -270,11 +341,15 @@ def _act(request, session, order_id, csrf_token, action, back=None):
         action(who, order)
     except DomainError as exc:
         session.rollback()
+        try:
+            context = _order_context(session, who, order_id)
+        except DomainError:
+            return render(request, "not_found.html", status_code=404)
         return render(
             request,
             "order.html",
-            status_code=409,
-            error=exc.detail,
-            **_order_context(session, who, order_id),
+            status_code=status_of(exc),
+            error=error_text(request, exc),
+            **context,
         )
     return RedirectResponse(back or f"/orders/{order_id}", status_code=303)

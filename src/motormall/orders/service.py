@@ -514,11 +514,18 @@ def live_order_for_vehicle(session: Session, vehicle_id: int) -> Order | None:
     )
 
 
-def credited_counts(session: Session) -> dict[int, int]:
-    """Orders per credited dealer that are live or completed (not cancelled or expired)."""
+def credited_counts(session: Session, *, since=None, until=None) -> dict[int, int]:
+    """Orders per credited dealer that are live or completed (not cancelled or expired),
+    optionally only those placed in [since, until)."""
+    period = []
+    if since is not None:
+        period.append(Order.created_at >= since)
+    if until is not None:
+        period.append(Order.created_at < until)
     rows = session.execute(
         select(Order.credited_dealer_id, func.count())
         .where(Order.status.not_in([OrderStatus.cancelled.value, OrderStatus.expired.value]))
+        .where(*period)
         .group_by(Order.credited_dealer_id)
     ).all()
     return dict(rows)

@@ -226,12 +226,26 @@ def _apply(session, intent: PaymentIntent, notice: Notice, *, settings, now) -> 
             action="payment.flagged",
             entity_type="payment_intent",
             entity_id=intent.id,
-            detail={"reason": intent.flag, "provider_ref": notice.provider_ref},
+            detail={
+                "reason": intent.flag,
+                "provider_ref": notice.provider_ref,
+                # what the provider says it took: a refund after review sends this back
+                "amount": f"{notice.amount:.2f}",
+                "currency": notice.currency,
+            },
         )
         return "amount_mismatch"
 
+    return confirm(session, intent, provider_ref=notice.provider_ref, settings=settings, now=now)
+
+
+def confirm(
+    session: Session, intent: PaymentIntent, *, provider_ref: str | None, settings, now
+) -> str:
+    """The money for `intent` arrived: post it, settle what it pays for, tell the others (a
+    provider's notice, or the carmaker accepting a flagged payment). `intent` is locked."""
     intent.status = IntentStatus.succeeded.value
-    intent.provider_ref = notice.provider_ref
+    intent.provider_ref = provider_ref
     intent.succeeded_at = now
     purpose = Purpose(intent.purpose)
     ledger.post(

@@ -61,8 +61,12 @@ class EdgeMiddleware:
         rate_rules: dict[tuple[str, str], Rule] | None = None,
         trust_proxy: bool = False,
         session_cookie: str = "mm_session",
+        page_error: Callable[[dict, int, str, str], bytes | None] | None = None,
     ):
         self.app = app
+        # a page route's refusal as an HTML page in the reader's language (web/ supplies it;
+        # None, or None returned: the problem+json reply)
+        self.page_error = page_error
         self.max_body_bytes = max_body_bytes
         # photo uploads have their own limit, and an oversized photo is 422 image_too_large
         # like any other photo we cannot take (the contract's answer for "too large")
@@ -142,7 +146,8 @@ class EdgeMiddleware:
             if length is not None and length.isdigit() and int(length) > limit:
                 state["over_cap"] = True
             elif wait:
-                await _problem(
+                await self._refuse(
+                    scope,
                     emit,
                     429,
                     "rate_limited",
@@ -161,7 +166,8 @@ class EdgeMiddleware:
             if not state["over_cap"]:
                 log.exception(json.dumps({"request_id": request_id, "error": "unhandled"}))
                 if not state["started"]:
-                    await _problem(
+                    await self._refuse(
+                        scope,
                         emit,
                         500,
                         "internal_error",
@@ -169,7 +175,7 @@ class EdgeMiddleware:
                         "Something went wrong on our side; it has been logged.",
                     )
         if state["over_cap"] and not state["started"]:
-            await self._too_large(emit, limit, bool(photo_limit))
+            await self._too_large(scope, emit, limit, bool(photo_limit))
         elapsed = time.perf_counter() - started
         REQUESTS.labels(scope["method"], str(state["status"])).inc()
         LATENCY.labels(scope["method"]).observe(elapsed)
@@ -186,10 +192,28 @@ class EdgeMiddleware:
                 )
             )
 
-    @staticmethod
-    async def _too_large(emit, limit: int, photo: bool) -> None:
+    async def _refuse(self, scope, emit, status, code, title, detail, headers=()) -> None:
+        page = self.page_error(scope, status, code, detail) if self.page_error else None
+        if page is None:
+            await _problem(emit, status, code, title, detail, headers)
+            return
+        await emit(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"text/html; charset=utf-8"),
+                    (b"content-length", str(len(page)).encode()),
+                    *headers,
+                ],
+            }
+        )
+        await emit({"type": "http.response.body", "body": page})
+
+    async def _too_large(self, scope, emit, limit: int, photo: bool) -> None:
         if photo:
-            await _problem(
+            await self._refuse(
+                scope,
                 emit,
                 422,
                 "image_too_large",
@@ -197,7 +221,8 @@ class EdgeMiddleware:
                 f"The upload is over {limit // 1_000_000} MB; send a smaller photo.",
             )
         else:
-            await _problem(
+            await self._refuse(
+                scope,
                 emit,
                 413,
                 "payload_too_large",

@@ -18,7 +18,7 @@ from motormall.platform.geo import parse_near
 from motormall.platform.ids import RecordId
 from motormall.vision import intake, service
 from motormall.web.pages import _cities, _staff_or_login
-from motormall.web.render import check_csrf, render
+from motormall.web.render import check_csrf, error_text, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -59,7 +59,7 @@ def find_submit(
             cities=cities,
             form=form,
             result=None,
-            error=exc.detail,
+            error=error_text(request, exc),
         )
     result = {
         "basis": found.basis,
@@ -121,5 +121,5 @@ def references_upload(
         )
     except DomainError as exc:
         session.rollback()
-        return _references(request, session, error=exc.detail, status_code=422)
+        return _references(request, session, error=error_text(request, exc), status_code=422)
     return RedirectResponse(f"/oem/references?done={result['model_id']}", status_code=303)

@@ -26,6 +26,7 @@ from motormall.catalog.models import (
 from motormall.catalog.photos import PHOTO_FILE, slug
 from motormall.catalog.photos import render as render_photo
 from motormall.customers.api import register
+from motormall.customers.contacts import contacts_of
 from motormall.customers.schemas import RegisterIn
 from motormall.customers.security import (
     DEVICE_COOKIE,
@@ -42,11 +43,14 @@ from motormall.platform.deps import SESSION_COOKIE, AppSettings, DbSession, Read
 from motormall.platform.errors import DomainError
 from motormall.platform.ids import RecordId, parse_id
 from motormall.platform.money import parse_amount
-from motormall.web import STATIC_DIR
+from motormall.web import STATIC_DIR, i18n
 from motormall.web.i18n import LANGUAGES
 from motormall.web.render import (
+    GENERIC_ERRORS,
     LANG_COOKIE,
+    N_,
     check_csrf,
+    error_text,
     language,
     page_principal,
     render,
@@ -56,6 +60,14 @@ from motormall.web.render import (
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 12
+# What a sign-up form says about the field it refused.
+FIELD_PROBLEMS = {
+    "email": N_("Give a valid e-mail address."),
+    "phone": N_("Give a valid phone number, e.g. 138 0013 8000."),
+    "password": N_("The password needs at least 8 characters."),
+    "name": N_("Give your name."),
+    "city": N_("Give your city."),
+}
 
 
 def _cities(session) -> list[dict]:
@@ -138,7 +150,7 @@ def search_page(
         "at": at or "",
         "sort": sort or "",
     }
-    error, items, next_cursor = None, [], None
+    error, items, next_cursor, total = None, [], None, 0
     try:
         q = stock_query(
             session,
@@ -158,16 +170,16 @@ def search_page(
         )
         hits, next_cursor = search.search(session, q)
         items = [vehicle_out(h.vehicle, h.distance_km) for h in hits]
-    except DomainError as exc:
-        error = exc.detail
-    except ValueError:
-        error = "invalid_number"
+        if not cursor:
+            total = search.count(session, q)
+    except (DomainError, ValueError) as exc:
+        error = error_text(request, exc)
     more_url = None
     if next_cursor:
         params = {k: v for k, v in form.items() if v}
         params["cursor"] = next_cursor
         more_url = "/search?" + urlencode(params)
-    context = dict(items=items, more_url=more_url, error=error, form=form)
+    context = dict(items=items, more_url=more_url, error=error, form=form, total=total)
     if request.headers.get("hx-request") and cursor:
         return render(request, "_results.html", **context)
     models = list(session.scalars(select(CarModel).join(Brand).order_by(Brand.code, CarModel.name)))
@@ -176,7 +188,13 @@ def search_page(
 
 
 @router.get("/vehicles/{vin}")
-def vehicle_page(request: Request, vin: str, session: ReadSession, near: str | None = None):
+def vehicle_page(
+    request: Request,
+    vin: str,
+    session: ReadSession,
+    near: str | None = None,
+    question: Annotated[str, Query(max_length=2000)] = "",
+):
     from motormall.catalog.api import find_vehicle, get_vehicle
 
     try:
@@ -184,7 +202,8 @@ def vehicle_page(request: Request, vin: str, session: ReadSession, near: str | N
         dealer = find_vehicle(session, vin, None).dealer
     except DomainError:
         return render(request, "not_found.html", status_code=404)
-    return render(request, "vehicle.html", v=vehicle, dealer=dealer)
+    # `question`: what the buyer typed before logging in, given back to send
+    return render(request, "vehicle.html", v=vehicle, dealer=dealer, question=question)
 
 
 @router.get("/media/listings/{trim_id}/{colour}.png")
@@ -280,7 +299,7 @@ def login_submit(
             "login.html",
             status_code=status,
             next=_safe_next(next),
-            error=exc.detail,
+            error=error_text(request, exc),
             email=email,
         )
         if status == 429:
@@ -358,14 +377,16 @@ def register_submit(
             session, settings, email=email, password=password, address=client_address(request)
         )
     except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"])
-        return render(
-            request, "register.html", status_code=422, form=form, error=f"{field}: {err['msg']}"
+        field = str(exc.errors()[0]["loc"][0]) if exc.errors()[0]["loc"] else ""
+        said = i18n.translations(language(request)).gettext(
+            FIELD_PROBLEMS.get(field, GENERIC_ERRORS[422])
         )
+        return render(request, "register.html", status_code=422, form=form, error=said)
     except DomainError as exc:
         status = 429 if exc.code == "too_many_requests" else 422
-        return render(request, "register.html", status_code=status, form=form, error=exc.detail)
+        return render(
+            request, "register.html", status_code=status, form=form, error=error_text(request, exc)
+        )
     return _logged_in(request, RedirectResponse("/", status_code=303), done, settings)
 
 
@@ -398,12 +419,22 @@ def _dealer_home(request, session, principal, report=None, error=None, status_co
             .group_by(Vehicle.status)
         ).all()
     )
-    handovers = [
-        order_out(session, o)
+    waiting = [
+        o
         for o in order_service.list_for(
             session, principal, statuses=["deposit_paid", "paid", "ready_for_handover"]
         )
         if o.delivery_dealer_id == dealer.id
+    ]
+    # the buyer's contact: a handover is arranged by calling them
+    contacts = contacts_of(session, [o.customer_id for o in waiting])
+    cars = {
+        v.vin: vehicle_out(v)
+        for v in session.scalars(select(Vehicle).where(Vehicle.vin.in_([o.vin for o in waiting])))
+    }
+    handovers = [
+        {"o": order_out(session, o), "who": contacts.get(o.customer_id), "car": cars.get(o.vin)}
+        for o in waiting
     ]
     recent = [
         vehicle_out(v)
@@ -450,16 +481,28 @@ def dealer_import(
         )
     except DomainError as exc:
         session.rollback()
-        return _dealer_home(request, session, principal, error=exc.detail, status_code=422)
+        return _dealer_home(
+            request, session, principal, error=error_text(request, exc), status_code=422
+        )
     session.flush()
     return _dealer_home(request, session, principal, report=report)
 
 
 @router.get("/oem")
-def oem_console(request: Request, session: ReadSession):
+def oem_console(
+    request: Request,
+    session: ReadSession,
+    date_from: Annotated[str, Query(alias="from", max_length=10)] = "",
+    date_to: Annotated[str, Query(alias="to", max_length=10)] = "",
+    done: Annotated[str, Query(max_length=20)] = "",
+):
     principal, redirect = _staff_or_login(request, {Role.oem_admin})
     if redirect:
         return redirect
+    return _oem_console(request, session, principal, date_from, date_to, done=done)
+
+
+def _oem_console(request, session, principal, date_from="", date_to="", **extra):
     by_brand = session.execute(
         select(Brand.code, CarModel.powertrain, func.count())
         .select_from(Vehicle)
@@ -479,45 +522,80 @@ def oem_console(request: Request, session: ReadSession):
         "towers": session.scalar(select(func.count()).select_from(Tower)) or 0,
         "vehicles": sum(r["total"] for r in brands.values()),
     }
-    cities = _cities(session)
+    period, period_error = _period(date_from, date_to)
     return render(
         request,
         "oem_home.html",
+        status_code=422 if period_error else 200,
         principal=principal,
         brands=brands,
         totals=totals,
-        cities=cities,
+        cities=_cities(session),
         today=dt.date.today(),
-        **_oem_money_and_leads(session),
+        period={"from": date_from, "to": date_to},
+        period_error=period_error,
+        **_oem_money(session),
+        conversion=_conversion(session, *period),
+        **extra,
     )
 
 
-def _oem_money_and_leads(session) -> dict:
-    """The ledger's balance, payments flagged for a person, and lead conversion per dealer."""
+def _period(date_from: str, date_to: str):
+    """[from, to] as whole days (UTC) → [since, until); an unreadable date is ignored."""
+    try:
+        since = dt.datetime.fromisoformat(date_from).replace(tzinfo=dt.UTC) if date_from else None
+        until = (
+            dt.datetime.fromisoformat(date_to).replace(tzinfo=dt.UTC) + dt.timedelta(days=1)
+            if date_to
+            else None
+        )
+    except ValueError:
+        return (None, None), N_("Give dates as YYYY-MM-DD.")
+    return (since, until), None
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+def _conversion(session, since, until) -> list[dict]:
+    """Lead conversion per dealer as shares of its leads, busiest dealers first."""
     from motormall.leads import stats
     from motormall.orders.service import credited_counts
-    from motormall.payments import ledger
-    from motormall.payments.models import IntentStatus, PaymentIntent
+
+    dealers = {d.id: d for d in session.scalars(select(Dealer))}
+    orders = credited_counts(session, since=since, until=until)
+    rows = []
+    for dealer_id, row in stats.lead_counts(session, since=since, until=until).items():
+        n = row["leads"]
+        rows.append(
+            {
+                "dealer": dealers.get(dealer_id),
+                "leads": n,
+                "on_time": _pct(row["contacted_on_time"], n),
+                "test_drives": _pct(row["test_drives"], n),
+                "orders": _pct(orders.get(dealer_id, 0), n),
+                "won": _pct(row["won"], n),
+                "sla_breaches": row["sla_breaches"],
+            }
+        )
+    rows.sort(key=lambda r: (-r["leads"], r["dealer"].code if r["dealer"] else ""))
+    return rows[:20]
+
+
+def _oem_money(session) -> dict:
+    """The ledger's balance, and the payments waiting for a person with whom they concern."""
+    from motormall.payments import ledger, review
 
     balanced, accounts = ledger.balance(session)
-    flagged = session.scalars(
-        select(PaymentIntent)
-        .where(PaymentIntent.status == IntentStatus.flagged.value)
-        .order_by(PaymentIntent.created_at.desc())
-        .limit(20)
-    ).all()
-    codes = dict(session.execute(select(Dealer.id, Dealer.code)).all())
-    orders = credited_counts(session)
-    conversion = sorted(
-        (
-            {"dealer": codes.get(d), **row, "orders": orders.get(d, 0)}
-            for d, row in stats.lead_counts(session).items()
-        ),
-        key=lambda r: (-r["leads"], r["dealer"] or ""),
-    )[:20]
-    return {
-        "balanced": balanced,
-        "accounts": accounts,
-        "flagged": flagged,
-        "conversion": conversion,
-    }
+    queue = review.flagged(session)
+    who = contacts_of(session, [p.customer_id for p in queue])
+    flagged = [
+        {
+            "p": p,
+            "reported": review.reported(session, p)[0],
+            "customer": who.get(p.customer_id),
+        }
+        for p in queue
+    ]
+    return {"balanced": balanced, "accounts": accounts, "flagged": flagged}

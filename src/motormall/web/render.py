@@ -15,7 +15,7 @@ from fastapi.templating import Jinja2Templates
 
 from motormall.platform.auth import Principal
 from motormall.platform.deps import SESSION_COOKIE, _optional_principal, database
-from motormall.platform.errors import Forbidden, Unauthenticated
+from motormall.platform.errors import DomainError, Forbidden, Unauthenticated, status_of
 from motormall.web import TEMPLATE_DIR, i18n
 
 LANG_COOKIE = "mm_lang"
@@ -82,6 +82,15 @@ LABELS = {
     "tls_error": N_("TLS error"),
     "target_forbidden": N_("Not a public address"),
     "unresolvable": N_("Host not found"),
+    # ledger accounts
+    "customer_deposits": N_("Customer deposits"),
+    "customer_payments": N_("Customer payments"),
+    "carmaker_revenue": N_("Carmaker revenue"),
+    "dealer_commission_expense": N_("Dealer commission"),
+    "dealer_commission_payable": N_("Commission owed to dealers"),
+    "provider_clearing": N_("Payment provider clearing"),
+    "sandbox": N_("Sandbox"),
+    "alipay": N_("Alipay"),
 }
 # Demo and common city names (dealer cities are stored in English).
 CITY_NAMES = [
@@ -180,6 +189,77 @@ def set_cookie(
     )
 
 
+# Said when a service's message has no translation yet (e.g. one built with figures in it).
+GENERIC_ERRORS = {
+    400: N_("The request was not understood; reload the page and try again."),
+    401: N_("Log in to continue."),
+    403: N_("You are not allowed to do that."),
+    404: N_("Not found."),
+    409: N_("That is not possible in the current state; reload the page and try again."),
+    413: N_("The file is too large."),
+    422: N_("Some of what you entered is not valid; check it and try again."),
+    429: N_("Too many tries; wait a moment and try again."),
+}
+NOT_A_NUMBER = N_("Give a number, like 268000.")
+# Errors whose message is built with figures (so not in the catalogue word for word): what a
+# reader is told instead, by code.
+BY_CODE = {
+    "vehicle_unavailable": N_("This car is no longer available."),
+    "order_limit": N_("You already have as many open orders as allowed; finish or cancel one."),
+    "illegal_transition": N_("That step does not fit where this stands now."),
+    "lead_closed": N_("This lead is closed; it takes no more updates."),
+    "unknown_event": N_("That is not a step a lead can take."),
+    "return_window_closed": N_("The return window has closed."),
+    "weak_password": N_("Choose a longer password that is not easy to guess."),
+    "already_exists": N_("That already exists."),
+    "too_many_failed_logins": N_("Too many failed log-ins; wait a moment and try again."),
+    "too_many_requests": N_("Too many tries; wait a moment and try again."),
+}
+# Colours as the demo network and most listings name them (stored in English).
+COLOUR_NAMES = [
+    N_("Alpine White"),
+    N_("Black Sapphire"),
+    N_("Mineral White"),
+    N_("Skyscraper Grey"),
+    N_("Brooklyn Grey"),
+    N_("Portimao Blue"),
+    N_("Tanzanite Blue"),
+    N_("Chili Red"),
+    N_("British Racing Green"),
+    N_("Midnight Black"),
+    N_("Nanuq White"),
+    N_("Ocean Wave Green"),
+    N_("Sunny Side Yellow"),
+    N_("Blazing Blue"),
+    N_("Oxford White"),
+    N_("Agate Black"),
+    N_("Race Red"),
+    N_("Carbonized Gray"),
+    N_("Atlas Blue"),
+    N_("Iconic Silver"),
+    N_("Star White"),
+    N_("White"),
+    N_("Black"),
+    N_("Silver"),
+    N_("Grey"),
+    N_("Blue"),
+    N_("Red"),
+    N_("Green"),
+]
+
+
+def error_text(request: Request, exc: Exception) -> str:
+    """A domain error (or a bad number) as a sentence in the reader's language."""
+    tr = i18n.translations(language(request))
+    if not isinstance(exc, DomainError):
+        return tr.gettext(NOT_A_NUMBER)
+    said = tr.gettext(exc.detail)
+    if said == exc.detail and language(request) != "en":
+        fallback = BY_CODE.get(exc.code) or GENERIC_ERRORS.get(status_of(exc), GENERIC_ERRORS[422])
+        return tr.gettext(fallback)
+    return said
+
+
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     lang = language(request)
     tr = i18n.translations(lang)
@@ -195,6 +275,9 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         "money": lambda amount, currency="CNY": i18n.money(Decimal(str(amount)), currency, lang),
         "number": lambda value: i18n.number(value, lang),
         "local_time": lambda iso, tz="Asia/Shanghai": i18n.local_time(iso, lang, tz),
+        "dealer_name": lambda d: (
+            (getattr(d, "name_zh", None) if lang == "zh_Hans" else None) or d.name
+        ),
         "principal": principal,
         "nav_count": lambda name: _nav_count(request, principal, name),
         "csrf": csrf_token(request),

@@ -1,3 +1,17 @@
+// Pages know scripts run (CSS hides what only a script can open again, e.g. the filters).
+document.documentElement.classList.add("js");
+
+// Phones: the search filters fold behind one button that says how many cars match.
+document.addEventListener("DOMContentLoaded", () => {
+  const toggle = document.getElementById("filters-toggle");
+  const form = document.getElementById("filters");
+  if (!toggle || !form) return;
+  toggle.addEventListener("click", () => {
+    const open = form.classList.toggle("open");
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  });
+});
+
 // Progressive enhancement only: every page works without this file.
 document.addEventListener("DOMContentLoaded", () => {
   const locate = document.getElementById("locate");
@@ -17,21 +31,23 @@ document.addEventListener("DOMContentLoaded", () => {
       status.textContent = "";
       if (locate.dataset.submit !== "no") document.getElementById("filters").requestSubmit();
       else status.textContent = locate.dataset.located || "✓";
-    }, () => { status.textContent = locate.dataset.denied || "Location unavailable: choose a city instead."; },
+    }, () => { status.textContent = locate.dataset.denied; },
     { timeout: 8000, maximumAge: 600000 });
   });
 });
 
-// Lead inbox: a live countdown to each lead's first-contact deadline.
+// Lead inbox: a live countdown to each lead's first-contact deadline, in the page's language
+// (the wording comes translated in data-left / data-late, with %(n)s for the figure).
 document.addEventListener("DOMContentLoaded", () => {
   const clocks = document.querySelectorAll(".countdown[data-due]");
   if (!clocks.length) return;
+  const say = (template, n) => "(" + template.replace("%(n)s", n) + ")";
   const tick = () => {
     const now = Date.now();
     clocks.forEach((el) => {
       const left = Math.round((Date.parse(el.dataset.due) - now) / 60000);
       el.classList.toggle("overdue", left < 0);
-      el.textContent = left < 0 ? `(${-left} min overdue)` : `(in ${left} min)`;
+      el.textContent = left < 0 ? say(el.dataset.late, -left) : say(el.dataset.left, left);
     });
   };
   tick();
