@@ -56,7 +56,10 @@ def _contract(client, db, net, dealer, trim, settings):
 
 
 @settings(
-    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=6,
+    deadline=None,
+    derandomize=True,  # the same sequences on every CI run; a busy machine is not a failure
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(actions=ACTIONS)
 def test_the_books_balance_after_any_sequence(client, db, settings, actions):
