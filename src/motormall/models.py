@@ -1,5 +1,6 @@
 """Every domain's tables, imported so that one MetaData knows them all (for Alembic)."""
 
+from motormall.aftersales import models as aftersales_models
 from motormall.catalog import models as catalog_models
 from motormall.customers import models as customer_models
 from motormall.finance import models as finance_models
@@ -19,6 +20,7 @@ metadata = Base.metadata
 
 __all__ = [
     "metadata",
+    "aftersales_models",
     "catalog_models",
     "customer_models",
     "marketing_models",
