@@ -43,6 +43,8 @@ from motormall.platform.db import Database, use_database
 from motormall.platform.deps import SESSION_COOKIE
 from motormall.platform.http import EdgeMiddleware
 from motormall.platform.limits import Rule
+from motormall.surveys.api import router as surveys_router
+from motormall.surveys.pages import router as survey_pages_router
 from motormall.vision.api import router as vision_router
 from motormall.vision.api import upload_limit as vision_upload_limit
 from motormall.vision.pages import router as vision_pages_router
@@ -101,6 +103,7 @@ def create_app(
     api.include_router(contracts_router)
     api.include_router(vision_router)
     api.include_router(aftersales_router)
+    api.include_router(surveys_router)
     app.include_router(api)
     app.include_router(pages_router)
     app.include_router(sandbox_router)
@@ -112,6 +115,7 @@ def create_app(
     app.include_router(customer_pages_router)
     app.include_router(vision_pages_router)
     app.include_router(finance_pages_router)
+    app.include_router(survey_pages_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz", tags=["ops"])

@@ -14,6 +14,7 @@ from motormall.payments import models as payment_models
 from motormall.payments.providers import sandbox
 from motormall.platform import audit, auth, events, idempotency
 from motormall.platform.db import Base
+from motormall.surveys import models as survey_models
 from motormall.vision import models as vision_models
 
 metadata = Base.metadata
@@ -37,4 +38,5 @@ __all__ = [
     "events",
     "idempotency",
     "vision_models",
+    "survey_models",
 ]

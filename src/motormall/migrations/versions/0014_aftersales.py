@@ -1,4 +1,4 @@
-"""after-sales: service appointments and the bay slots they hold
+"""after-sales: service appointments and the bay slots they hold; surveys and cases
 
 Revision ID: 0014
 Revises: 0013
@@ -62,8 +62,72 @@ def upgrade() -> None:
     )
     op.create_index("ix_service_bay_slots_appointment", "service_bay_slots", ["appointment_id"])
 
+    op.create_table(
+        "surveys",
+        sa.Column("token", sa.String(length=64), nullable=False),
+        sa.Column("customer_id", sa.String(length=32), nullable=False),
+        sa.Column("dealer_id", sa.Integer(), nullable=False),
+        sa.Column("about", sa.String(length=20), nullable=False),
+        sa.Column("subject_id", sa.String(length=64), nullable=False),
+        sa.Column("created_at", UTC(), nullable=False),
+        sa.Column("expires_at", UTC(), nullable=False),
+        sa.Column("answered_at", UTC(), nullable=True),
+        sa.Column("csat", sa.Integer(), nullable=True),
+        sa.Column("nps", sa.Integer(), nullable=True),
+        sa.Column("incentive_offered", sa.Boolean(), nullable=True),
+        sa.Column("comment", sa.Text(), nullable=True),
+        sa.CheckConstraint("csat IS NULL OR csat BETWEEN 1 AND 5", name="csat_range"),
+        sa.CheckConstraint("nps IS NULL OR nps BETWEEN 0 AND 10", name="nps_range"),
+        sa.ForeignKeyConstraint(["customer_id"], ["users.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["dealer_id"], ["dealers.id"]),
+        sa.PrimaryKeyConstraint("token"),
+    )
+    op.create_index("uq_surveys_subject", "surveys", ["about", "subject_id"], unique=True)
+    op.create_index("ix_surveys_customer", "surveys", ["customer_id", "expires_at"])
+    op.create_index("ix_surveys_dealer", "surveys", ["dealer_id", "answered_at"])
+    op.create_table(
+        "cases",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("dealer_id", sa.Integer(), nullable=False),
+        sa.Column("customer_id", sa.String(length=32), nullable=False),
+        sa.Column("survey_token", sa.String(length=64), nullable=True),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("due_at", UTC(), nullable=False),
+        sa.Column("created_at", UTC(), nullable=False),
+        sa.Column("escalated_at", UTC(), nullable=True),
+        sa.Column("resolved_at", UTC(), nullable=True),
+        sa.ForeignKeyConstraint(["customer_id"], ["users.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["dealer_id"], ["dealers.id"]),
+        sa.ForeignKeyConstraint(["survey_token"], ["surveys.token"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("survey_token"),
+    )
+    op.create_index("ix_cases_dealer", "cases", ["dealer_id", "id"])
+    op.create_index("ix_cases_due", "cases", ["status", "due_at"])
+    op.create_table(
+        "case_events",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.String(length=32), nullable=False),
+        sa.Column("type", sa.String(length=20), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("actor_id", sa.String(length=32), nullable=True),
+        sa.Column("at", UTC(), nullable=False),
+        sa.ForeignKeyConstraint(["case_id"], ["cases.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_case_events_case", "case_events", ["case_id", "id"])
+
 
 def downgrade() -> None:
+    op.drop_index("ix_case_events_case", table_name="case_events")
+    op.drop_table("case_events")
+    op.drop_index("ix_cases_due", table_name="cases")
+    op.drop_index("ix_cases_dealer", table_name="cases")
+    op.drop_table("cases")
+    op.drop_index("ix_surveys_dealer", table_name="surveys")
+    op.drop_index("ix_surveys_customer", table_name="surveys")
+    op.drop_index("uq_surveys_subject", table_name="surveys")
+    op.drop_table("surveys")
     op.drop_index("ix_service_bay_slots_appointment", table_name="service_bay_slots")
     op.drop_table("service_bay_slots")
     op.drop_index("ix_service_appointments_customer", table_name="service_appointments")
