@@ -14,7 +14,7 @@ from motormall.catalog.models import Dealer
 from motormall.platform.auth import Principal, Role
 from motormall.platform.db import utcnow
 from motormall.platform.deps import DbSession, ReadSession, require
-from motormall.platform.errors import ERROR_RESPONSES
+from motormall.platform.errors import ERROR_RESPONSES, NotFound
 from motormall.platform.pages import DEFAULT_LIMIT, MAX_LIMIT
 from motormall.surveys import cases, schemas, service
 from motormall.surveys.models import Case, Survey
@@ -120,3 +120,19 @@ def read_case(case_id: str, who: CaseActor, session: ReadSession):
 def case_event(case_id: str, body: schemas.CaseEventIn, who: CaseActor, session: DbSession):
     c = cases.record(session, who, case_id, type=body.type, note=body.note, now=utcnow())
     return case_out(session, c, with_events=True)
+
+
+@router.get("/admin/dealers/{code}/survey-integrity", response_model=schemas.IntegrityOut)
+def survey_integrity(code: str, who: Admin, session: ReadSession):
+    """The dealer's CSAT with and without suspect answers, and each signal with evidence."""
+    dealer = session.scalar(select(Dealer).where(Dealer.code == code.strip().upper()))
+    if dealer is None:
+        raise NotFound("dealer_not_found", "No such dealer.")
+    report = service.integrity(session, dealer.id)
+    return schemas.IntegrityOut(
+        dealer=dealer.code,
+        csat=report.csat,
+        csat_without_flagged=report.csat_without_flagged,
+        responses=report.responses,
+        flags=report.flags,
+    )

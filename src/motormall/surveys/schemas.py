@@ -67,3 +67,11 @@ class CaseOut(BaseModel):
 class CaseList(BaseModel):
     items: list[CaseOut]
     next_cursor: str | None
+
+
+class IntegrityOut(BaseModel):
+    dealer: str
+    csat: float | None
+    csat_without_flagged: float | None
+    responses: int
+    flags: list[dict]

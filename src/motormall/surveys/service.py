@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -14,6 +14,7 @@ from motormall.notifications.service import notify
 from motormall.platform import events
 from motormall.platform.errors import Conflict, NotFound
 from motormall.surveys import cases, rules
+from motormall.surveys import integrity as integrity_rules
 from motormall.surveys.events import SurveyAnswered
 from motormall.surveys.models import Survey
 
@@ -125,3 +126,27 @@ def answer(
     if unhappy:
         cases.open_for_survey(session, survey, now=now)
     return survey
+
+
+def integrity(session: Session, dealer_id: int) -> integrity_rules.Report:
+    """The dealer's answered surveys weighed against the rest of the network's."""
+    rows = session.execute(
+        select(
+            Survey.csat, Survey.nps, Survey.incentive_offered, Survey.created_at, Survey.answered_at
+        ).where(Survey.dealer_id == dealer_id, Survey.answered_at.is_not(None))
+    ).all()
+    answers = [
+        integrity_rules.Answer(
+            csat=c, nps=n, incentive_offered=bool(i), seconds_after_sent=(a - s).total_seconds()
+        )
+        for c, n, i, s, a in rows
+    ]
+    others = session.execute(
+        select(
+            func.count(),
+            func.count().filter(Survey.csat == 5, Survey.nps == 10),
+        ).where(Survey.dealer_id != dealer_id, Survey.answered_at.is_not(None))
+    ).one()
+    return integrity_rules.assess(
+        answers, network_responses=int(others[0]), network_perfect=int(others[1])
+    )
