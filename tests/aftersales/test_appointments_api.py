@@ -97,6 +97,7 @@ def test_cancel_frees_the_bay(client, db):
 
 def test_complete_builds_the_history_only_the_right_people_see(client, db):
     _, h = _setup(client, db)
+    _stock(client, h, "OF-1", 5)
     appt = book(client, h["customer"], start=at(10)).json()
     done = {
         "odometer_km": 12345,
@@ -134,3 +135,38 @@ def _new_customer(db) -> str:
     with db.transaction() as s:
         create_user(s, email="stranger@test.dev", password=f.PASSWORD, role=Role.customer)
     return "stranger@test.dev"
+
+
+def _stock(client, h, part_no, on_hand, reorder_level=0):
+    r = client.put(
+        f"/api/v1/admin/parts/{part_no}", json={"name": "Oil filter"}, headers=h["admin"]
+    )
+    assert r.status_code == 200, r.text
+    r = client.put(
+        f"/api/v1/dealer/parts/{part_no}/stock",
+        json={"on_hand": on_hand, "reorder_level": reorder_level},
+        headers=h["staff"],
+    )
+    assert r.status_code == 200, r.text
+
+
+def test_parts_are_taken_from_stock_once_and_never_below_zero(client, db):
+    _, h = _setup(client, db)
+    _stock(client, h, "OF-1", 2, reorder_level=1)
+    first = book(client, h["customer"], start=at(10)).json()
+    second = book(client, h["customer"], start=at(13), serial=901).json()
+    done = {"odometer_km": 1, "work": "Oil", "parts": [{"part_no": "OF-1", "qty": 2}]}
+    url = "/api/v1/service-appointments/{}/complete"
+    assert client.post(url.format(first["id"]), json=done, headers=h["staff"]).status_code == 200
+    # completing again records nothing twice: the parts stay taken once
+    assert client.post(url.format(first["id"]), json=done, headers=h["staff"]).status_code == 200
+    (row,) = client.get("/api/v1/dealer/parts?low=true", headers=h["staff"]).json()["items"]
+    assert (row["part_no"], row["on_hand"], row["low"]) == ("OF-1", 0, True)
+    r = client.post(url.format(second["id"]), json=done, headers=h["staff"])
+    assert r.status_code == 409 and r.json()["code"] == "part_out_of_stock"
+    unknown = {**done, "parts": [{"part_no": "NOPE-1", "qty": 1}]}
+    r = client.post(url.format(second["id"]), json=unknown, headers=h["staff"])
+    assert r.status_code == 409 and r.json()["code"] == "part_out_of_stock"
+    got = client.get(f"/api/v1/service-appointments/{second['id']}", headers=h["customer"])
+    assert got.json()["status"] == "booked"  # a refused completion changed nothing
+    assert client.get("/api/v1/dealer/parts", headers=h["other_manager"]).json()["items"] == []

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from motormall.aftersales import service
 from motormall.aftersales.models import BaySlot, ServiceAppointment
 from motormall.catalog.models import Dealer
-from motormall.platform.auth import Principal, Role, create_user
+from motormall.platform.auth import Principal, Role, User, create_user
 from motormall.platform.db import utcnow
 from motormall.platform.errors import Conflict
 from tests import factories as f
@@ -84,3 +84,59 @@ def test_the_database_refuses_a_second_car_in_a_bay_slot(db):
                 appointment_id=appt_id,
             )
         )
+
+
+def test_visits_completing_at_once_never_take_stock_below_zero(db):
+    from motormall.aftersales import parts
+    from motormall.aftersales.models import PartStock
+
+    net = f.network(db)
+    dealer_id = net["dealers"]["SH-1"]
+    who = _customers(db, 8)
+    with db.transaction() as s:
+        parts.put_part(s, "BP-1", name="Brake pads", model_id=None)
+        parts.set_stock(s, dealer_id, "BP-1", on_hand=3, reorder_level=0)
+        staff_id = s.scalar(select(User.id).where(User.email == net["users"]["staff"]))
+        ids = [
+            service.book(
+                s,
+                p,
+                service.BookRequest(
+                    vin=f.vin(200 + i), dealer="SH-1", start=at(9 + i), kind="maintenance"
+                ),
+                now=utcnow(),
+            ).id
+            for i, p in enumerate(who)
+        ]
+    staff = Principal(user_id=staff_id, role=Role.dealer_staff, email="s", dealer_id=dealer_id)
+    done, refused, errors = [], [], []
+    barrier = threading.Barrier(len(ids))
+
+    def run(appointment_id):
+        barrier.wait()
+        try:
+            with db.transaction() as s:
+                service.complete(
+                    s,
+                    staff,
+                    appointment_id,
+                    odometer_km=1,
+                    work="Brakes",
+                    parts=[service.PartUsed(part_no="BP-1", qty=1)],
+                    now=utcnow(),
+                )
+                done.append(appointment_id)
+        except Conflict as exc:
+            refused.append(exc.code)
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(done) == 3 and refused == ["part_out_of_stock"] * 5
+    with db.reading() as s:
+        assert s.scalar(select(PartStock.on_hand)) == 0

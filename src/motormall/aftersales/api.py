@@ -6,12 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from motormall.aftersales import schemas, service
-from motormall.aftersales.models import ServiceAppointment
+from motormall.aftersales import parts, schemas, service
+from motormall.aftersales.models import Part, ServiceAppointment
 from motormall.catalog.models import Dealer
 from motormall.catalog.vin import normalise_vin
 from motormall.platform import idempotency
@@ -136,3 +136,41 @@ def service_history(vin: str, who: CurrentPrincipal, session: ReadSession):
             for v in visits
         ],
     )
+
+
+# --- parts ----------------------------------------------------------------------------------
+
+Admin = Annotated[Principal, require(Role.oem_admin)]
+PartNoPath = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9._-]+$")]
+
+
+def stock_out(session: Session, row) -> schemas.StockOut:
+    return schemas.StockOut(
+        part_no=row.part_no,
+        name=session.get(Part, row.part_no).name,
+        on_hand=row.on_hand,
+        reorder_level=row.reorder_level,
+        low=row.on_hand <= row.reorder_level,
+    )
+
+
+@router.put("/admin/parts/{part_no}", response_model=schemas.PartOut)
+def put_part(part_no: PartNoPath, body: schemas.CataloguePartIn, who: Admin, session: DbSession):
+    """A part in the carmaker's catalogue (for one model, or any when model_id is null)."""
+    part = parts.put_part(session, part_no, name=body.name, model_id=body.model_id)
+    return schemas.PartOut(part_no=part.part_no, name=part.name, model_id=part.model_id)
+
+
+@router.put("/dealer/parts/{part_no}/stock", response_model=schemas.StockOut)
+def set_stock(part_no: PartNoPath, body: schemas.StockIn, who: DealerStaff, session: DbSession):
+    row = parts.set_stock(
+        session, who.dealer_id, part_no, on_hand=body.on_hand, reorder_level=body.reorder_level
+    )
+    return stock_out(session, row)
+
+
+@router.get("/dealer/parts", response_model=schemas.StockList)
+def dealer_parts(who: DealerStaff, session: ReadSession, low: bool = False):
+    """The dealer's own parts stock; `low=true`: only parts at or below their reorder level."""
+    rows = parts.stock_of(session, who.dealer_id, low_only=low)
+    return schemas.StockList(items=[stock_out(session, r) for r in rows])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from motormall.platform.auth import new_id
@@ -56,3 +56,26 @@ class BaySlot(Base):
     appointment_id: Mapped[str] = mapped_column(
         ForeignKey("service_appointments.id", ondelete="CASCADE")
     )
+
+
+class Part(Base):
+    """A spare part in the carmaker's catalogue, for one model (or any, when model_id is null)."""
+
+    __tablename__ = "parts"
+
+    part_no: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(160))
+    model_id: Mapped[int | None] = mapped_column(ForeignKey("car_models.id"), index=True)
+
+
+class PartStock(Base):
+    """What a dealer holds of a part. Consumed by a conditional UPDATE; the CHECK stands
+    behind it, so stock never goes negative however many visits complete at once."""
+
+    __tablename__ = "part_stock"
+    __table_args__ = (CheckConstraint("on_hand >= 0", name="on_hand_not_negative"),)
+
+    dealer_id: Mapped[int] = mapped_column(ForeignKey("dealers.id"), primary_key=True)
+    part_no: Mapped[str] = mapped_column(ForeignKey("parts.part_no"), primary_key=True)
+    on_hand: Mapped[int] = mapped_column(Integer, default=0)
+    reorder_level: Mapped[int] = mapped_column(Integer, default=0)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -36,7 +36,7 @@ class SlotsOut(BaseModel):
 
 
 class PartIn(BaseModel):
-    part_no: str = Field(min_length=1, max_length=40)
+    part_no: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9._-]+$")
     qty: int = Field(ge=1, le=1000)
 
 
@@ -59,3 +59,34 @@ class VisitOut(BaseModel):
 class HistoryOut(BaseModel):
     vin: str
     items: list[VisitOut]
+
+
+PartNo = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9._-]+$")]
+
+
+class CataloguePartIn(BaseModel):
+    name: str = Field(min_length=1, max_length=160)
+    model_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+
+class PartOut(BaseModel):
+    part_no: str
+    name: str
+    model_id: int | None
+
+
+class StockIn(BaseModel):
+    on_hand: int = Field(ge=0, le=1_000_000)
+    reorder_level: int = Field(default=0, ge=0, le=1_000_000)
+
+
+class StockOut(BaseModel):
+    part_no: str
+    name: str
+    on_hand: int
+    reorder_level: int
+    low: bool
+
+
+class StockList(BaseModel):
+    items: list[StockOut]

@@ -10,6 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from motormall.aftersales import parts as parts_service
 from motormall.aftersales import rules
 from motormall.aftersales.events import ServiceBooked, ServiceCancelled, ServiceCompleted
 from motormall.aftersales.models import BaySlot, ServiceAppointment
@@ -186,8 +187,9 @@ def complete(
     parts: list[PartUsed],
     now: dt.datetime,
 ) -> ServiceAppointment:
-    """Record the work done (the servicing dealer's staff only); the visit joins the VIN's
-    service history. Completing again returns the visit as first recorded."""
+    """Record the work done (the servicing dealer's staff only) and take the parts from the
+    dealer's stock; the visit joins the VIN's service history. Completing again returns the
+    visit as first recorded and takes no parts a second time."""
     appt = session.scalar(
         select(ServiceAppointment).where(ServiceAppointment.id == appointment_id).with_for_update()
     )
@@ -197,6 +199,10 @@ def complete(
         return appt
     if appt.status != "booked":
         raise Conflict("appointment_cancelled", "A cancelled appointment cannot be completed.")
+    used: dict[str, int] = {}
+    for p in parts:
+        used[p.part_no] = used.get(p.part_no, 0) + p.qty
+    parts_service.consume(session, appt.dealer_id, used)  # once: a completed visit returned above
     appt.status, appt.completed_at, appt.completed_by = "completed", now, who.user_id
     appt.odometer_km, appt.work = odometer_km, work
     appt.parts = [{"part_no": p.part_no, "qty": p.qty} for p in parts]

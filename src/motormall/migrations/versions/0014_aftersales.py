@@ -1,4 +1,5 @@
-"""after-sales: service appointments and the bay slots they hold; surveys and cases
+"""after-sales: service appointments and the bay slots they hold; surveys and cases;
+parts and dealer stock
 
 Revision ID: 0014
 Revises: 0013
@@ -116,9 +117,32 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_case_events_case", "case_events", ["case_id", "id"])
+    op.create_table(
+        "parts",
+        sa.Column("part_no", sa.String(length=40), nullable=False),
+        sa.Column("name", sa.String(length=160), nullable=False),
+        sa.Column("model_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(["model_id"], ["car_models.id"]),
+        sa.PrimaryKeyConstraint("part_no"),
+    )
+    op.create_index("ix_parts_model_id", "parts", ["model_id"])
+    op.create_table(
+        "part_stock",
+        sa.Column("dealer_id", sa.Integer(), nullable=False),
+        sa.Column("part_no", sa.String(length=40), nullable=False),
+        sa.Column("on_hand", sa.Integer(), nullable=False),
+        sa.Column("reorder_level", sa.Integer(), nullable=False),
+        sa.CheckConstraint("on_hand >= 0", name="on_hand_not_negative"),
+        sa.ForeignKeyConstraint(["dealer_id"], ["dealers.id"]),
+        sa.ForeignKeyConstraint(["part_no"], ["parts.part_no"]),
+        sa.PrimaryKeyConstraint("dealer_id", "part_no"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("part_stock")
+    op.drop_index("ix_parts_model_id", table_name="parts")
+    op.drop_table("parts")
     op.drop_index("ix_case_events_case", table_name="case_events")
     op.drop_table("case_events")
     op.drop_index("ix_cases_due", table_name="cases")
