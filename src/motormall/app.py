@@ -17,6 +17,7 @@ from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 import motormall.handlers  # noqa: F401  every domain's event handlers and ports
 import motormall.jobs  # noqa: F401  the embedded consumer must know every task
 from motormall import __version__
+from motormall.aftersales.api import router as aftersales_router
 from motormall.catalog.api import router as catalog_router
 from motormall.customers.api import router as customers_router
 from motormall.customers.pages import router as customer_pages_router
@@ -42,6 +43,8 @@ from motormall.platform.db import Database, use_database
 from motormall.platform.deps import SESSION_COOKIE
 from motormall.platform.http import EdgeMiddleware
 from motormall.platform.limits import Rule
+from motormall.surveys.api import router as surveys_router
+from motormall.surveys.pages import router as survey_pages_router
 from motormall.vision.api import router as vision_router
 from motormall.vision.api import upload_limit as vision_upload_limit
 from motormall.vision.pages import router as vision_pages_router
@@ -99,6 +102,8 @@ def create_app(
     api.include_router(finance_router)
     api.include_router(contracts_router)
     api.include_router(vision_router)
+    api.include_router(aftersales_router)
+    api.include_router(surveys_router)
     app.include_router(api)
     app.include_router(pages_router)
     app.include_router(sandbox_router)
@@ -110,6 +115,7 @@ def create_app(
     app.include_router(customer_pages_router)
     app.include_router(vision_pages_router)
     app.include_router(finance_pages_router)
+    app.include_router(survey_pages_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz", tags=["ops"])

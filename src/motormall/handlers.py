@@ -11,5 +11,6 @@ from motormall.membership import handlers as membership_handlers  # noqa: F401
 from motormall.notifications import handlers as notification_handlers  # noqa: F401
 from motormall.orders import payable as order_payable  # noqa: F401
 from motormall.platform import events
+from motormall.surveys import handlers as survey_handlers  # noqa: F401
 
 events.mark_wired()

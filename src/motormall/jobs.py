@@ -9,4 +9,5 @@ from motormall.notifications import jobs as notification_jobs  # noqa: F401
 from motormall.orders import jobs as order_jobs  # noqa: F401
 from motormall.payments import jobs as payment_jobs  # noqa: F401
 from motormall.platform import maintenance  # noqa: F401
+from motormall.surveys import jobs as survey_jobs  # noqa: F401
 from motormall.vision import jobs as vision_jobs  # noqa: F401

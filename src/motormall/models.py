@@ -1,5 +1,6 @@
 """Every domain's tables, imported so that one MetaData knows them all (for Alembic)."""
 
+from motormall.aftersales import models as aftersales_models
 from motormall.catalog import models as catalog_models
 from motormall.customers import models as customer_models
 from motormall.finance import models as finance_models
@@ -13,12 +14,14 @@ from motormall.payments import models as payment_models
 from motormall.payments.providers import sandbox
 from motormall.platform import audit, auth, events, idempotency
 from motormall.platform.db import Base
+from motormall.surveys import models as survey_models
 from motormall.vision import models as vision_models
 
 metadata = Base.metadata
 
 __all__ = [
     "metadata",
+    "aftersales_models",
     "catalog_models",
     "customer_models",
     "marketing_models",
@@ -35,4 +38,5 @@ __all__ = [
     "events",
     "idempotency",
     "vision_models",
+    "survey_models",
 ]

@@ -1,5 +1,6 @@
 """How the customers domain reacts to other domains' events: it remembers which dealers each
-customer has dealt with, the rule behind who may read the customer's timeline."""
+customer has dealt with (an inquiry, an order, a service booking), the rule behind who may
+read the customer's timeline."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from motormall.aftersales.events import ServiceBooked
 from motormall.customers.models import CustomerDealer
 from motormall.leads.events import LeadAssigned
 from motormall.orders.events import OrderReserved
@@ -14,7 +16,7 @@ from motormall.platform.db import utcnow
 from motormall.platform.events import Event, handles
 
 
-@handles(LeadAssigned, OrderReserved)
+@handles(LeadAssigned, OrderReserved, ServiceBooked)
 def remember_dealers(session: Session, event: Event) -> None:
     if event.customer_id is None:
         return

@@ -71,6 +71,20 @@ TEMPLATES: dict[str, Template] = {
             "it; after that the car goes back on sale."
         ),
     ),
+    "survey_handover": Template(
+        N_("How was your handover?"),
+        N_(
+            "The carmaker asks you directly, not your dealer: tell us in two minutes how "
+            "buying and receiving your car went. Your answer goes to the carmaker only."
+        ),
+    ),
+    "survey_service": Template(
+        N_("How was your service visit?"),
+        N_(
+            "The carmaker asks you directly, not your dealer: tell us in two minutes how "
+            "your service visit went. Your answer goes to the carmaker only."
+        ),
+    ),
     "order_handed_over": Template(
         N_("Enjoy your new car"),
         N_(

@@ -1,0 +1,176 @@
+"""After-sales routes: free service times, booking and cancelling, completing a visit, and
+the VIN's service history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from motormall.aftersales import parts, schemas, service
+from motormall.aftersales.models import Part, ServiceAppointment
+from motormall.catalog.models import Dealer
+from motormall.catalog.vin import normalise_vin
+from motormall.platform import idempotency
+from motormall.platform.auth import Principal, Role
+from motormall.platform.db import utcnow
+from motormall.platform.deps import (
+    CurrentPrincipal,
+    DbSession,
+    ReadSession,
+    idempotency_key,
+    require,
+)
+from motormall.platform.errors import ERROR_RESPONSES
+
+router = APIRouter(tags=["after-sales"], responses=ERROR_RESPONSES)
+Customer = Annotated[Principal, require(Role.customer)]
+DealerStaff = Annotated[Principal, require(Role.dealer_staff, Role.dealer_manager)]
+IdempotencyKey = Annotated[str | None, Depends(idempotency_key)]
+
+
+def appointment_out(session: Session, appt: ServiceAppointment) -> schemas.AppointmentOut:
+    return schemas.AppointmentOut(
+        id=appt.id,
+        status=appt.status,
+        start=appt.start_at.isoformat(),
+        end=appt.end_at.isoformat(),
+        bay=appt.bay,
+        dealer=session.get(Dealer, appt.dealer_id).code,
+        vin=appt.vin,
+        kind=appt.kind,
+    )
+
+
+@router.get("/dealers/{code}/service-slots", response_model=schemas.SlotsOut)
+def service_slots(
+    code: str,
+    session: ReadSession,
+    date: Annotated[dt.date, Query()],
+    kind: Annotated[schemas.Kind, Query()] = "maintenance",
+):
+    """Free start times on `date` (the dealer's local date) for a job of `kind`, in UTC."""
+    dealer = service.dealer_by_code(session, code)
+    starts = service.free_starts(session, dealer, date, kind, now=utcnow())
+    return schemas.SlotsOut(
+        dealer=dealer.code, date=date, kind=kind, starts=[s.isoformat() for s in starts]
+    )
+
+
+@router.post(
+    "/service-appointments",
+    status_code=201,
+    response_model=schemas.AppointmentOut,
+    responses={409: {"description": "slot_taken"}},
+)
+def book_appointment(
+    body: schemas.AppointmentIn, who: Customer, session: DbSession, key: IdempotencyKey
+):
+    def work():
+        appt = service.book(
+            session,
+            who,
+            service.BookRequest(vin=body.vin, dealer=body.dealer, start=body.start, kind=body.kind),
+            now=utcnow(),
+        )
+        return appointment_out(session, appt).model_dump()
+
+    return idempotency.respond(
+        session,
+        scope=f"{who.user_id}:service-appointments",
+        key=key,
+        body=body.model_dump(mode="json"),
+        work=work,
+    )
+
+
+@router.get("/service-appointments/{appointment_id}", response_model=schemas.AppointmentOut)
+def read_appointment(appointment_id: str, who: CurrentPrincipal, session: ReadSession):
+    return appointment_out(session, service.appointment_for(session, who, appointment_id))
+
+
+@router.post("/service-appointments/{appointment_id}/cancel", response_model=schemas.AppointmentOut)
+def cancel_appointment(appointment_id: str, who: CurrentPrincipal, session: DbSession):
+    appt = service.cancel(session, who, appointment_id, now=utcnow())
+    return appointment_out(session, appt)
+
+
+@router.post(
+    "/service-appointments/{appointment_id}/complete", response_model=schemas.AppointmentOut
+)
+def complete_appointment(
+    appointment_id: str, body: schemas.CompleteIn, who: DealerStaff, session: DbSession
+):
+    appt = service.complete(
+        session,
+        who,
+        appointment_id,
+        odometer_km=body.odometer_km,
+        work=body.work,
+        parts=[service.PartUsed(part_no=p.part_no, qty=p.qty) for p in body.parts],
+        now=utcnow(),
+    )
+    return appointment_out(session, appt)
+
+
+@router.get("/vehicles/{vin}/service-history", response_model=schemas.HistoryOut)
+def service_history(vin: str, who: CurrentPrincipal, session: ReadSession):
+    visits = service.history(session, who, vin)
+    ids = {v.dealer_id for v in visits}
+    codes = dict(session.execute(select(Dealer.id, Dealer.code).where(Dealer.id.in_(ids))).all())
+    return schemas.HistoryOut(
+        vin=normalise_vin(vin),
+        items=[
+            schemas.VisitOut(
+                id=v.id,
+                dealer=codes[v.dealer_id],
+                kind=v.kind,
+                completed_at=v.completed_at.isoformat(),
+                odometer_km=v.odometer_km,
+                work=v.work,
+                parts=[schemas.PartIn(**p) for p in v.parts or []],
+            )
+            for v in visits
+        ],
+    )
+
+
+# --- parts ----------------------------------------------------------------------------------
+
+Admin = Annotated[Principal, require(Role.oem_admin)]
+PartNoPath = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9._-]+$")]
+
+
+def stock_out(session: Session, row) -> schemas.StockOut:
+    return schemas.StockOut(
+        part_no=row.part_no,
+        name=session.get(Part, row.part_no).name,
+        on_hand=row.on_hand,
+        reorder_level=row.reorder_level,
+        low=row.on_hand <= row.reorder_level,
+    )
+
+
+@router.put("/admin/parts/{part_no}", response_model=schemas.PartOut)
+def put_part(part_no: PartNoPath, body: schemas.CataloguePartIn, who: Admin, session: DbSession):
+    """A part in the carmaker's catalogue (for one model, or any when model_id is null)."""
+    part = parts.put_part(session, part_no, name=body.name, model_id=body.model_id)
+    return schemas.PartOut(part_no=part.part_no, name=part.name, model_id=part.model_id)
+
+
+@router.put("/dealer/parts/{part_no}/stock", response_model=schemas.StockOut)
+def set_stock(part_no: PartNoPath, body: schemas.StockIn, who: DealerStaff, session: DbSession):
+    row = parts.set_stock(
+        session, who.dealer_id, part_no, on_hand=body.on_hand, reorder_level=body.reorder_level
+    )
+    return stock_out(session, row)
+
+
+@router.get("/dealer/parts", response_model=schemas.StockList)
+def dealer_parts(who: DealerStaff, session: ReadSession, low: bool = False):
+    """The dealer's own parts stock; `low=true`: only parts at or below their reorder level."""
+    rows = parts.stock_of(session, who.dealer_id, low_only=low)
+    return schemas.StockList(items=[stock_out(session, r) for r in rows])

@@ -1,0 +1,81 @@
+"""After-sales tables: service appointments (a visit, once completed, is the VIN's service
+history) and the bay slots they hold.
+
+A bay is a quantity-of-one resource: each appointment holds one row per half-hour slot it
+covers in its bay, and the primary key (dealer, bay, slot start) is what makes two cars in one
+bay at once impossible, whatever the service code above it does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from motormall.platform.auth import new_id
+from motormall.platform.db import Base, UTCDateTime, utcnow
+
+
+class ServiceAppointment(Base):
+    __tablename__ = "service_appointments"
+    __table_args__ = (
+        Index("ix_service_appointments_vin", "vin", "start_at"),
+        Index("ix_service_appointments_dealer", "dealer_id", "start_at"),
+        Index("ix_service_appointments_customer", "customer_id", "start_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    dealer_id: Mapped[int] = mapped_column(ForeignKey("dealers.id"))
+    vin: Mapped[str] = mapped_column(String(17))
+    kind: Mapped[str] = mapped_column(String(20))  # maintenance | repair | warranty | recall
+    status: Mapped[str] = mapped_column(String(20), default="booked")  # booked|cancelled|completed
+    bay: Mapped[int] = mapped_column(Integer)
+    start_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    end_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # filled when the visit is completed: it is then part of the VIN's service history
+    completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    completed_by: Mapped[str | None] = mapped_column(String(32))
+    odometer_km: Mapped[int | None] = mapped_column(Integer)
+    work: Mapped[str | None] = mapped_column(Text)
+    parts: Mapped[list | None] = mapped_column(JSON)  # [{"part_no", "qty"}]
+
+
+class BaySlot(Base):
+    """One half-hour of one bay held by one appointment (deleted when it is cancelled)."""
+
+    __tablename__ = "service_bay_slots"
+    __table_args__ = (Index("ix_service_bay_slots_appointment", "appointment_id"),)
+
+    dealer_id: Mapped[int] = mapped_column(ForeignKey("dealers.id"), primary_key=True)
+    bay: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slot_start: Mapped[dt.datetime] = mapped_column(UTCDateTime, primary_key=True)
+    appointment_id: Mapped[str] = mapped_column(
+        ForeignKey("service_appointments.id", ondelete="CASCADE")
+    )
+
+
+class Part(Base):
+    """A spare part in the carmaker's catalogue, for one model (or any, when model_id is null)."""
+
+    __tablename__ = "parts"
+
+    part_no: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(160))
+    model_id: Mapped[int | None] = mapped_column(ForeignKey("car_models.id"), index=True)
+
+
+class PartStock(Base):
+    """What a dealer holds of a part. Consumed by a conditional UPDATE; the CHECK stands
+    behind it, so stock never goes negative however many visits complete at once."""
+
+    __tablename__ = "part_stock"
+    __table_args__ = (CheckConstraint("on_hand >= 0", name="on_hand_not_negative"),)
+
+    dealer_id: Mapped[int] = mapped_column(ForeignKey("dealers.id"), primary_key=True)
+    part_no: Mapped[str] = mapped_column(ForeignKey("parts.part_no"), primary_key=True)
+    on_hand: Mapped[int] = mapped_column(Integer, default=0)
+    reorder_level: Mapped[int] = mapped_column(Integer, default=0)

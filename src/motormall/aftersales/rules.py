@@ -1,0 +1,63 @@
+"""Service scheduling arithmetic: job durations, the half-hour grid, which start times fit in
+a dealer's opening hours. Plain Python, no clock (pass `now`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+SLOT = dt.timedelta(minutes=30)
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# How long each kind of job keeps a bay (minutes); a multiple of the slot.
+DURATIONS = {"maintenance": 60, "repair": 120, "warranty": 90, "recall": 60}
+KINDS = tuple(DURATIONS)
+
+
+def duration(kind: str) -> dt.timedelta:
+    return dt.timedelta(minutes=DURATIONS[kind])
+
+
+def slots_of(start: dt.datetime, kind: str) -> list[dt.datetime]:
+    """The half-hour slot starts a job of `kind` starting at `start` occupies."""
+    n = DURATIONS[kind] // 30
+    return [start + i * SLOT for i in range(n)]
+
+
+def opening(opening_hours: dict, day: dt.date, timezone: str):
+    """(opens, closes) as aware datetimes on `day` in the dealer's zone, or None if closed."""
+    span = opening_hours.get(DAYS[day.weekday()]) or []
+    if len(span) != 2:
+        return None
+    tz = ZoneInfo(timezone)
+    opens = dt.datetime.combine(day, dt.time.fromisoformat(span[0]), tz)
+    closes = dt.datetime.combine(day, dt.time.fromisoformat(span[1]), tz)
+    return (opens, closes) if opens < closes else None
+
+
+def candidate_starts(
+    opening_hours: dict, timezone: str, day: dt.date, kind: str, *, now: dt.datetime
+) -> list[dt.datetime]:
+    """Every start on the half-hour grid of `day` where the whole job fits in opening hours
+    and which is not in the past (UTC)."""
+    hours = opening(opening_hours, day, timezone)
+    if hours is None:
+        return []
+    opens, closes = hours
+    out, t = [], opens
+    while t + duration(kind) <= closes:
+        if t > now:
+            out.append(t.astimezone(dt.UTC))
+        t += SLOT
+    return out
+
+
+def fits(
+    opening_hours: dict, timezone: str, start: dt.datetime, kind: str, *, now: dt.datetime
+) -> str | None:
+    """Why `start` cannot be booked (a reason code), or None if it can."""
+    if start <= now:
+        return "appointment_in_past"
+    local = start.astimezone(ZoneInfo(timezone))
+    if start not in candidate_starts(opening_hours, timezone, local.date(), kind, now=now):
+        return "outside_opening_hours"
+    return None

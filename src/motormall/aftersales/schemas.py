@@ -1,0 +1,92 @@
+"""After-sales API shapes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+Kind = Literal["maintenance", "repair", "warranty", "recall"]
+
+
+class AppointmentIn(BaseModel):
+    vin: str = Field(min_length=1, max_length=40)
+    dealer: str = Field(min_length=1, max_length=20)
+    start: dt.datetime
+    kind: Kind
+
+
+class AppointmentOut(BaseModel):
+    id: str
+    status: str
+    start: str
+    end: str
+    bay: int
+    dealer: str
+    vin: str
+    kind: str
+
+
+class SlotsOut(BaseModel):
+    dealer: str
+    date: dt.date
+    kind: str
+    starts: list[str]
+
+
+class PartIn(BaseModel):
+    part_no: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9._-]+$")
+    qty: int = Field(ge=1, le=1000)
+
+
+class CompleteIn(BaseModel):
+    odometer_km: int = Field(ge=0, le=5_000_000)
+    work: str = Field(min_length=1, max_length=4000)
+    parts: list[PartIn] = Field(default_factory=list, max_length=100)
+
+
+class VisitOut(BaseModel):
+    id: str
+    dealer: str
+    kind: str
+    completed_at: str
+    odometer_km: int
+    work: str
+    parts: list[PartIn]
+
+
+class HistoryOut(BaseModel):
+    vin: str
+    items: list[VisitOut]
+
+
+PartNo = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9._-]+$")]
+
+
+class CataloguePartIn(BaseModel):
+    name: str = Field(min_length=1, max_length=160)
+    model_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+
+class PartOut(BaseModel):
+    part_no: str
+    name: str
+    model_id: int | None
+
+
+class StockIn(BaseModel):
+    on_hand: int = Field(ge=0, le=1_000_000)
+    reorder_level: int = Field(default=0, ge=0, le=1_000_000)
+
+
+class StockOut(BaseModel):
+    part_no: str
+    name: str
+    on_hand: int
+    reorder_level: int
+    low: bool
+
+
+class StockList(BaseModel):
+    items: list[StockOut]

@@ -1,0 +1,152 @@
+"""Surveys: created from other domains' facts, listed for their customer, answered once by
+token. A dissatisfied answer opens a case (cases.py). No HTTP; flushes, never commits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from motormall.notifications.service import notify
+from motormall.platform import events
+from motormall.platform.errors import Conflict, NotFound
+from motormall.surveys import cases, rules
+from motormall.surveys import integrity as integrity_rules
+from motormall.surveys.events import SurveyAnswered
+from motormall.surveys.models import Survey
+
+ABOUT = ("handover", "service")
+
+
+def create(
+    session: Session,
+    *,
+    customer_id: str,
+    dealer_id: int,
+    about: str,
+    subject_id: str,
+    now: dt.datetime,
+) -> Survey | None:
+    """A survey with a one-time token, and its link sent to the customer through the outbox.
+    The same handover or visit twice makes no second survey (returns None)."""
+    if about not in ABOUT:
+        raise ValueError(f"no survey about {about!r}")
+    known = session.scalar(
+        select(Survey.token).where(Survey.about == about, Survey.subject_id == subject_id)
+    )
+    if known is not None:
+        return None
+    survey = Survey(
+        token=secrets.token_urlsafe(24),
+        customer_id=customer_id,
+        dealer_id=dealer_id,
+        about=about,
+        subject_id=subject_id,
+        created_at=now,
+        expires_at=now + rules.SURVEY_VALID,
+    )
+    try:
+        with session.begin_nested():
+            session.add(survey)
+            session.flush()
+    except IntegrityError:
+        return None  # a concurrent delivery of the same fact made it
+    notify(session, customer_id, f"survey_{about}", link=f"/surveys/{survey.token}", now=now)
+    return survey
+
+
+def open_surveys(session: Session, customer_id: str, *, now: dt.datetime) -> list[Survey]:
+    return list(
+        session.scalars(
+            select(Survey)
+            .where(
+                Survey.customer_id == customer_id,
+                Survey.answered_at.is_(None),
+                Survey.expires_at > now,
+            )
+            .order_by(Survey.expires_at, Survey.token)
+        )
+    )
+
+
+def by_token(session: Session, token: str) -> Survey:
+    survey = session.get(Survey, token) if 0 < len(token) <= 64 else None
+    if survey is None:
+        raise NotFound("survey_not_found", "This survey link is not one we sent.")
+    return survey
+
+
+def answer(
+    session: Session,
+    token: str,
+    *,
+    csat: int,
+    nps: int,
+    incentive_offered: bool,
+    comment: str,
+    now: dt.datetime,
+) -> Survey:
+    """Record the one answer a token takes: a conditional UPDATE, so of two answers at once
+    exactly one lands (409 `already_answered` for the other); an expired token → 409
+    `survey_expired`. A dissatisfied answer opens a case for the dealer's manager."""
+    survey = by_token(session, token)
+    if survey.answered_at is not None:
+        raise Conflict("already_answered", "This survey has already been answered. Thank you.")
+    if survey.expires_at <= now:
+        raise Conflict("survey_expired", "This survey has closed.")
+    done = session.execute(
+        update(Survey)
+        .where(Survey.token == token, Survey.answered_at.is_(None))
+        .values(
+            answered_at=now,
+            csat=csat,
+            nps=nps,
+            incentive_offered=incentive_offered,
+            comment=comment,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:
+        raise Conflict("already_answered", "This survey has already been answered. Thank you.")
+    session.refresh(survey)
+    unhappy = rules.dissatisfied(csat, nps)
+    events.publish(
+        session,
+        SurveyAnswered(
+            entity_id=survey.token[:12],  # never the whole token: the timeline is not secret
+            customer_id=survey.customer_id,
+            at=now,
+            about=survey.about,
+            dissatisfied=unhappy,
+        ),
+    )
+    if unhappy:
+        cases.open_for_survey(session, survey, now=now)
+    return survey
+
+
+def integrity(session: Session, dealer_id: int) -> integrity_rules.Report:
+    """The dealer's answered surveys weighed against the rest of the network's."""
+    rows = session.execute(
+        select(
+            Survey.csat, Survey.nps, Survey.incentive_offered, Survey.created_at, Survey.answered_at
+        ).where(Survey.dealer_id == dealer_id, Survey.answered_at.is_not(None))
+    ).all()
+    answers = [
+        integrity_rules.Answer(
+            csat=c, nps=n, incentive_offered=bool(i), seconds_after_sent=(a - s).total_seconds()
+        )
+        for c, n, i, s, a in rows
+    ]
+    others = session.execute(
+        select(
+            func.count(),
+            func.count().filter(Survey.csat == 5, Survey.nps == 10),
+        ).where(Survey.dealer_id != dealer_id, Survey.answered_at.is_not(None))
+    ).one()
+    return integrity_rules.assess(
+        answers, network_responses=int(others[0]), network_perfect=int(others[1])
+    )
