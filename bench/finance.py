@@ -41,6 +41,35 @@ from motormall.finance import policy, rules, scoring, underwriting  # noqa: E402
 SEED = 7
 
 
+def _bmw_trim_and_dealer(s):
+    """One model, one trim and one Shanghai dealer that sells it: what both runs stand on."""
+    from motormall.catalog import schemas as cs
+    from motormall.catalog import service as catalog
+
+    catalog.create_brand(s, cs.BrandIn(code="BMW", name="BMW"), actor_id=None)
+    model = catalog.create_model(
+        s, cs.ModelIn(brand="BMW", name="iX3", body_type="suv", powertrain="bev"), actor_id=None
+    )
+    trim = catalog.create_trim(
+        s, cs.TrimIn(model_id=model.id, name="e35", msrp="399900.00"), actor_id=None
+    )
+    dealer = catalog.create_dealer(
+        s,
+        cs.DealerIn(
+            code="SH-1",
+            name="D",
+            brands=["BMW"],
+            city="Shanghai",
+            lat=31.2,
+            lon=121.5,
+            lead_capacity_per_day=30,
+            service_bays=4,
+        ),
+        actor_id=None,
+    )
+    return model, trim, dealer
+
+
 def random_profile(rng: random.Random) -> scoring.Profile:
     def maybe(values):
         return rng.choice([None, *values])
@@ -105,8 +134,6 @@ def bench_rules(n: int) -> dict:
 def bench_service(n: int) -> dict:
     import motormall.handlers  # noqa: F401  events need their listeners
     import motormall.models  # noqa: F401
-    from motormall.catalog import schemas as cs
-    from motormall.catalog import service as catalog
     from motormall.catalog.models import Vehicle
     from motormall.catalog.vin import with_check_digit
     from motormall.finance import applications, credit
@@ -124,29 +151,7 @@ def bench_service(n: int) -> dict:
     rng = random.Random(SEED)
     say(f"service: {n} customers, cars and paid-deposit orders")
     with db.transaction() as s:
-        catalog.create_brand(s, cs.BrandIn(code="BMW", name="BMW"), actor_id=None)
-        model = catalog.create_model(
-            s,
-            cs.ModelIn(brand="BMW", name="iX3", body_type="suv", powertrain="bev"),
-            actor_id=None,
-        )
-        trim = catalog.create_trim(
-            s, cs.TrimIn(model_id=model.id, name="e35", msrp="399900.00"), actor_id=None
-        )
-        dealer = catalog.create_dealer(
-            s,
-            cs.DealerIn(
-                code="SH-1",
-                name="D",
-                brands=["BMW"],
-                city="Shanghai",
-                lat=31.2,
-                lon=121.5,
-                lead_capacity_per_day=30,
-                service_bays=4,
-            ),
-            actor_id=None,
-        )
+        model, trim, dealer = _bmw_trim_and_dealer(s)
         orders = []
         for i in range(n):
             user = User(
@@ -239,8 +244,6 @@ def bench_month_end(n_instalments: int, batch: int) -> dict:
 
     import motormall.handlers  # noqa: F401
     import motormall.models  # noqa: F401
-    from motormall.catalog import schemas as cs
-    from motormall.catalog import service as catalog
     from motormall.catalog.models import Vehicle
     from motormall.catalog.vin import with_check_digit
     from motormall.finance import jobs
@@ -260,29 +263,7 @@ def bench_month_end(n_instalments: int, batch: int) -> dict:
     contracts = -(-n_instalments // 12)
     say(f"month-end: {contracts} contracts, {n_instalments} due instalments")
     with db.transaction() as s:
-        catalog.create_brand(s, cs.BrandIn(code="BMW", name="BMW"), actor_id=None)
-        model = catalog.create_model(
-            s,
-            cs.ModelIn(brand="BMW", name="iX3", body_type="suv", powertrain="bev"),
-            actor_id=None,
-        )
-        trim = catalog.create_trim(
-            s, cs.TrimIn(model_id=model.id, name="e35", msrp="399900.00"), actor_id=None
-        )
-        dealer = catalog.create_dealer(
-            s,
-            cs.DealerIn(
-                code="SH-1",
-                name="D",
-                brands=["BMW"],
-                city="Shanghai",
-                lat=31.2,
-                lon=121.5,
-                lead_capacity_per_day=30,
-                service_bays=4,
-            ),
-            actor_id=None,
-        )
+        model, trim, dealer = _bmw_trim_and_dealer(s)
         ids = [f"{i:031x}" for i in range(contracts)]
         s.execute(
             insert(User),

@@ -4,12 +4,7 @@ of the translation catalogue, so they read in English or Chinese."""
 from __future__ import annotations
 
 from motormall.web import i18n
-
-
-def N_(message: str) -> str:
-    """Mark a string for extraction; it is translated when shown."""
-    return message
-
+from motormall.web.i18n import N_
 
 # what costs points, per feature of the scorecard
 REASONS = {

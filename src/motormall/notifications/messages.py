@@ -9,16 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from motormall.web import i18n
+from motormall.web.i18n import N_
 
 INBOX, EMAIL, SMS = "inbox", "email", "sms"
 # users.locale ("en", "zh-CN") → the catalogue's language
 CATALOGUE = {"en": "en", "zh-CN": "zh_Hans"}
 LOCALE_OF_LANGUAGE = {v: k for k, v in CATALOGUE.items()}
-
-
-def N_(message: str) -> str:
-    """Mark a string for extraction; it is translated when the message is rendered."""
-    return message
 
 
 @dataclass(frozen=True)

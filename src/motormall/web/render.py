@@ -17,13 +17,9 @@ from motormall.platform.auth import Principal
 from motormall.platform.deps import SESSION_COOKIE, _optional_principal, database
 from motormall.platform.errors import DomainError, Forbidden, Unauthenticated, status_of
 from motormall.web import TEMPLATE_DIR, i18n
+from motormall.web.i18n import N_
 
 LANG_COOKIE = "mm_lang"
-
-
-def N_(message: str) -> str:
-    """Mark a string for extraction; it is translated where it is shown."""
-    return message
 
 
 # Words stored as codes, shown in the reader's language.
