@@ -64,10 +64,6 @@ class Event:
     dealer_ids: tuple[int, ...] = ()  # the dealers this fact concerns, first is the main one
     at: dt.datetime | None = None
 
-    @property
-    def name(self) -> str:
-        return self.type
-
     def payload(self) -> dict[str, Any]:
         """What the timeline shows: the subclass's own fields, as JSON."""
         base = {f.name for f in dataclasses.fields(Event)}
@@ -112,10 +108,6 @@ def mark_wired() -> None:
     """Called once every domain's handlers are imported (motormall/handlers.py)."""
     global _wired
     _wired = True
-
-
-def listeners(event_type: type[Event]) -> list[Handler]:
-    return list(_handlers.get(event_type, ()))
 
 
 def publish(session: Session, event: Event) -> DomainEvent:

@@ -197,18 +197,7 @@ class EdgeMiddleware:
         if page is None:
             await _problem(emit, status, code, title, detail, headers)
             return
-        await emit(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-type", b"text/html; charset=utf-8"),
-                    (b"content-length", str(len(page)).encode()),
-                    *headers,
-                ],
-            }
-        )
-        await emit({"type": "http.response.body", "body": page})
+        await _reply(emit, status, b"text/html; charset=utf-8", page, headers)
 
     async def _too_large(self, scope, emit, limit: int, photo: bool) -> None:
         if photo:
@@ -261,12 +250,17 @@ async def _problem(send, status: int, code: str, title: str, detail: str, header
             "code": code,
         }
     ).encode()
+    await _reply(send, status, b"application/problem+json", body, headers)
+
+
+async def _reply(send, status: int, content_type: bytes, body: bytes, headers=()) -> None:
+    """A whole reply sent straight from the middleware (refusals before or instead of the app)."""
     await send(
         {
             "type": "http.response.start",
             "status": status,
             "headers": [
-                (b"content-type", b"application/problem+json"),
+                (b"content-type", content_type),
                 (b"content-length", str(len(body)).encode()),
                 *headers,
             ],
