@@ -137,7 +137,7 @@ def _step(db, action, who, vin, staff, sent, clock) -> bool:
             clock[0] = now + dt.timedelta(minutes=16)
             orders.expire_due(s, now=clock[0])
         elif action == "cancel" and order:
-            orders.cancel(s, who, order, now=now, settings=CFG)
+            orders.cancel(s, who, order, now=now)
         elif action == "hand_over" and order:
             orders.hand_over(s, staff, order, odometer_km=5, now=now, settings=CFG)
         elif action == "return" and order:

@@ -215,7 +215,7 @@ def _cancel(db, order_id):
 
     def run(s):
         order = orders.get_for(s, who, order_id, lock=True)
-        return orders.cancel(s, who, order, now=utcnow(), settings=get_settings()).status
+        return orders.cancel(s, who, order, now=utcnow()).status
 
     return run
 

@@ -160,14 +160,13 @@ def cancel_order(
     order_id: str,
     session: DbSession,
     who: CurrentPrincipal,
-    settings: AppSettings,
     body: schemas.CancelIn | None = None,
 ):
     """Cancel before handover; any deposit or payment goes back through the provider."""
     order = service.get_for(session, who, order_id, lock=True)
     reason = body.reason if body else "cancelled by request"
 
-    service.cancel(session, who, order, now=utcnow(), settings=settings, reason=reason)
+    service.cancel(session, who, order, now=utcnow(), reason=reason)
     return order_out(session, order)
 
 

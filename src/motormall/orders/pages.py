@@ -261,7 +261,6 @@ def order_cancel(
     order_id: str,
     request: Request,
     session: DbSession,
-    settings: AppSettings,
     csrf_token: Annotated[str, Form()] = "",
 ):
     return _act(
@@ -270,7 +269,7 @@ def order_cancel(
         order_id,
         csrf_token,
         lambda who, order: service.cancel(
-            session, who, order, now=utcnow(), settings=settings, reason="cancelled on the web"
+            session, who, order, now=utcnow(), reason="cancelled on the web"
         ),
     )
 

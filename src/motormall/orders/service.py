@@ -447,7 +447,6 @@ def cancel(
     order: Order,
     *,
     now: dt.datetime,
-    settings: Settings,
     reason: str = "cancelled",
 ) -> Order:
     """End a live order before handover; every payment taken goes back to the buyer."""
