@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import subprocess
@@ -210,14 +211,6 @@ def import_inventory(
     )
 
 
-def main() -> None:
-    app()
-
-
-if __name__ == "__main__":
-    main()
-
-
 @vision_app.command("enrol")
 def vision_enrol(
     photos: Annotated[
@@ -303,3 +296,49 @@ def vision_eval(
         _say(f"error: {exc}")
         raise typer.Exit(2) from None
     typer.echo(json.dumps(result, indent=None if as_json else 2))
+
+
+@app.command()
+def backup(
+    to: Annotated[
+        Path | None, typer.Option(help="folder for the archive; default var/backups")
+    ] = None,
+):
+    """Write one archive with the database (a consistent online copy) and the files under var/."""
+    from motormall.platform.backup import BackupError
+    from motormall.platform.backup import backup as run_backup
+
+    settings = get_settings()
+    try:
+        path = run_backup(settings, _database(), to or settings.var_dir / "backups", progress=_say)
+    except BackupError as exc:
+        _say(f"error: {exc}")
+        raise typer.Exit(1) from None
+    typer.echo(str(path))
+
+
+@app.command()
+def restore(
+    archive: Path,
+    force: Annotated[bool, typer.Option(help="replace a database that already has data")] = False,
+):
+    """Restore a `motormall backup` archive into the database and var/ named by the settings,
+    then check every counted table against the archive's manifest."""
+    from motormall.platform.backup import BackupError
+    from motormall.platform.backup import restore as run_restore
+
+    try:
+        found = run_restore(get_settings(), _database(), archive, force=force, progress=_say)
+    except BackupError as exc:
+        _say(f"error: {exc}")
+        raise typer.Exit(1) from None
+    typer.echo(json.dumps(found))
+
+
+def main() -> None:
+    app()
+
+
+# last: `python -m motormall.cli` must see every command above
+if __name__ == "__main__":
+    main()
