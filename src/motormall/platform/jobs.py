@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import importlib
 import logging
+import sqlite3
 import threading
 
-from huey import RedisHuey, SqliteHuey
+import redis
+from huey import RedisHuey, SqliteHuey, crontab
 from huey.consumer import Consumer
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from motormall.platform import outbox
 from motormall.platform.config import get_settings
 
 log = logging.getLogger("motormall.jobs")
@@ -79,15 +82,28 @@ def after_commit(session: Session, name: str, *args, delay: float | None = None)
     session.info.setdefault(_PENDING, []).append((tuple(savepoints), name, args, delay))
 
 
+def send(name: str, args: tuple, delay: float | None) -> None:
+    """Put one job on the queue now (or `delay` seconds from now)."""
+    if delay:
+        by_name(name).schedule(args=args, delay=delay)
+    else:
+        by_name(name)(*args)
+
+
+# what a queue that is down raises (Redis, or huey's SQLite storage locked past its timeout);
+# a task's own failure in immediate mode is none of these and still propagates
+QUEUE_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, sqlite3.Error)
+
+
 @event.listens_for(Session, "after_commit")
 def _send_pending(session: Session) -> None:
     if session.in_nested_transaction():  # a savepoint released: the work is not committed yet
         return
     for _savepoints, name, args, delay in session.info.pop(_PENDING, []):
-        if delay:
-            by_name(name).schedule(args=args, delay=delay)
-        else:
-            by_name(name)(*args)
+        try:
+            send(name, args, delay)
+        except QUEUE_DOWN as exc:  # the work is committed: keep the job for the relay
+            outbox.keep(session.get_bind(), name, args, delay, exc)
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -137,7 +153,23 @@ def stop_embedded() -> None:
             _embedded = None
 
 
+def relay_outbox() -> int:
+    """Send the jobs that waited in the outbox while the queue was down."""
+    from motormall.platform.db import get_database
+
+    return outbox.relay(get_database().engine, send)
+
+
+@huey.periodic_task(crontab(minute="*"), name="platform.relay_outbox")
+def _relay_every_minute():
+    return relay_outbox()
+
+
 def run_worker(workers: int = 2, periodic: bool = True) -> None:
     """`motormall worker`: a consumer in the foreground that owns the process's signals."""
+    try:
+        relay_outbox()
+    except Exception:  # the database may not be up yet: the schedule will try again
+        log.exception("outbox relay at start failed")
     consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=periodic)
     consumer.run()
