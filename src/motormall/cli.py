@@ -24,10 +24,12 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
 users_app = typer.Typer(help="Staff, admin and tower accounts.", no_args_is_help=True)
 vision_app = typer.Typer(help="Photo search references and model evaluation.", no_args_is_help=True)
+identity_app = typer.Typer(help="Customers' identity data at rest.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(users_app, name="users")
 app.add_typer(vision_app, name="vision")
+app.add_typer(identity_app, name="identity")
 
 
 def _say(message: str) -> None:
@@ -209,6 +211,36 @@ def import_inventory(
             indent=2,
         )
     )
+
+
+@identity_app.command("rotate-keys")
+def identity_rotate_keys(
+    batch: Annotated[int, typer.Option(min=1, max=10_000, help="rows per transaction")] = 200,
+):
+    """Re-encrypt every identity with the first of MOTORMALL_IDENTITY_KEYS (run after putting
+    a new key first; then the old key may be removed). Safe to run again."""
+    from motormall.customers.identity import rotate_all
+
+    db, settings = _database(), get_settings()
+    done = rotate_all(db.transaction, settings, progress=_say, batch=batch)
+    _say(
+        f"done: {done.resealed} re-encrypted, {done.current} already on the current key"
+        + (f", {len(done.unreadable)} unreadable" if done.unreadable else "")
+    )
+    if done.unreadable:
+        _say(
+            "no configured key opens these customers' identities (was a key removed too "
+            "early?): " + ", ".join(done.unreadable)
+        )
+        raise typer.Exit(1)
+
+
+@identity_app.command("new-key")
+def identity_new_key():
+    """Print a fresh key to put first in MOTORMALL_IDENTITY_KEYS."""
+    from motormall.customers.vault import new_key
+
+    typer.echo(new_key())
 
 
 @vision_app.command("enrol")

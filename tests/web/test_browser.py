@@ -407,3 +407,29 @@ def test_carmaker_journey(db, live_server, journey, client):
     pg.check("order")
     pg.goto(f"{live_server}/oem/references")
     pg.check("references")
+
+
+def test_identity_journey(db, live_server, journey):
+    """Upload the ID with biometric consent, see it masked, then delete the biometrics."""
+    from tests.vision.photos import face
+
+    pg = journey
+    f.network(db)
+    _log_in(pg, live_server, "buyer@test.dev", "/identity")
+    pg.check("identity-empty")
+    pg.fill("input[name=id_number]", "11010519491231002X")
+    pg.set_input_files("input[name=id_photo]", str(face("Hugo_Chavez", 1)))
+    pg.locator("#consent-box").check()
+    pg.click("#save-identity")
+    pg.wait_for_url("**/identity?done=saved")
+    assert pg.locator("#id-masked").inner_text() == "**************002X"
+    assert pg.locator("#saved").is_visible()
+    pg.check("identity-saved")
+    pg.click("#delete-biometrics")
+    pg.wait_for_selector("#confirm-delete")
+    pg.check("identity-confirm-delete")
+    pg.click("#confirm-delete button[type=submit]")
+    pg.wait_for_url("**/identity?done=deleted")
+    assert pg.locator("#deleted").is_visible()
+    assert pg.locator("#delete-biometrics").count() == 0
+    pg.check("identity-deleted")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from motormall.platform.db import Base, UTCDateTime, utcnow
@@ -37,3 +37,38 @@ class PasswordResetToken(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class CustomerIdentity(Base):
+    """A customer's ID number and ID photo, and with biometric consent the face template
+    from that photo. Every personal value is sealed (customers/vault.py): the plain number
+    is never stored, only its sealed form, a keyed hash (to match one person across
+    accounts) and its last four characters (to show what is on file)."""
+
+    __tablename__ = "customer_identities"
+    __table_args__ = (
+        # no template without consent, whatever code writes the row
+        CheckConstraint(
+            "face_template IS NULL OR consent_biometrics",
+            name="ck_customer_identities_template_needs_consent",
+        ),
+        CheckConstraint(
+            "(face_template IS NULL) = (face_dimensions IS NULL)",
+            name="ck_customer_identities_template_dimensions",
+        ),
+    )
+
+    customer_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    id_number: Mapped[bytes] = mapped_column(LargeBinary)  # sealed
+    id_number_hash: Mapped[str] = mapped_column(String(64), index=True)  # HMAC-SHA256 hex
+    id_number_last4: Mapped[str] = mapped_column(String(4))
+    id_photo: Mapped[bytes | None] = mapped_column(LargeBinary)  # sealed JPEG, re-encoded
+    consent_biometrics: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    face_template: Mapped[bytes | None] = mapped_column(LargeBinary)  # sealed float32 bytes
+    face_dimensions: Mapped[int | None] = mapped_column(Integer)
+    face_model_version: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -89,3 +89,12 @@ class PasswordResetAccepted(BaseModel):
 class NewPasswordIn(BaseModel):
     token: Annotated[str, Field(min_length=1, max_length=200)]
     password: Annotated[str, Field(min_length=8, max_length=256)]
+
+
+class IdentityOut(BaseModel):
+    id_number_masked: str = Field(description="only the last four characters are shown")
+    has_id_photo: bool
+    consent_biometrics: bool
+    face_template: bool = Field(description="a face template from the ID photo is on file")
+    model_version: str | None = Field(description="the face model that made the template")
+    updated_at: str

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import secrets
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -69,6 +71,26 @@ class Settings(BaseSettings):
     face_match_threshold: float = 0.303  # multi-frame distance at or below: same person
     face_review_upper: float = 0.34  # between the threshold and this: a person decides
     face_processes: int = 2  # worker processes that describe a check's frames side by side
+    # identity data at rest (customers/vault.py): comma-separated Fernet keys, the first
+    # encrypts, all decrypt; empty: one key derived from the secret key
+    identity_keys: str = ""
+
+    @field_validator("identity_keys")
+    @classmethod
+    def _fernet_keys(cls, value: str) -> str:
+        """Refused at start-up, not at the first customer's upload."""
+        for n, key in enumerate((k.strip() for k in value.split(",") if k.strip()), 1):
+            try:
+                raw = base64.urlsafe_b64decode(key.encode())
+            except (ValueError, TypeError):
+                raw = b""
+            if len(raw) != 32:
+                raise ValueError(
+                    f"key {n} is not a Fernet key (32 bytes, URL-safe base64: "
+                    "python -c 'from cryptography.fernet import Fernet; "
+                    "print(Fernet.generate_key().decode())')"
+                )
+        return value
 
     @property
     def effective_database_url(self) -> str:
