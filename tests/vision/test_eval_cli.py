@@ -45,7 +45,7 @@ def test_eval_prints_one_json_object_and_progress(tmp_path, settings):
     assert 0 <= out["cars"]["body_type"] <= 1
     assert out["cars"]["gate"]["non_cars_checked"] == 8
     assert out["cars"]["gate"]["non_cars_accepted"] == 0
-    assert out["faces"]["pairs"] == 28 and out["faces"]["threshold"] == 0.303
+    assert out["faces"]["pairs"] == 28 and out["faces"]["threshold"] == 0.54
     assert {"far", "frr", "multi_frame"} <= out["faces"].keys()
     assert {"car_embed", "photo_search_models", "face_detect", "face_check"} <= set(
         out["latency_ms"]

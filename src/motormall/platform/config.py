@@ -68,9 +68,9 @@ class Settings(BaseSettings):
     # vision (figures behind the defaults: docs/model-card.md)
     model_dir: Path | None = None  # built ONNX backbones; empty: var_dir/models
     vision_threads: int = 0  # onnxruntime threads per model; 0: one per core
-    face_match_threshold: float = 0.303  # multi-frame distance at or below: same person
-    face_review_upper: float = 0.34  # between the threshold and this: a person decides
-    face_processes: int = 2  # worker processes that describe a check's frames side by side
+    face_match_threshold: float = 0.54  # fused distance (1 - cosine) at or below: same person
+    face_review_upper: float = 0.64  # between the threshold and this: a person decides
+    face_processes: int = 2  # threads that describe a check's frames side by side
     # identity data at rest (customers/vault.py): comma-separated Fernet keys, the first
     # encrypts, all decrypt; empty: one key derived from the secret key
     identity_keys: str = ""

@@ -173,6 +173,18 @@ def _threshold_at_far(impostor: np.ndarray, far: float = 0.001) -> float:
     return float(d[allowed - 1])
 
 
+def _eer(genuine: np.ndarray, impostor: np.ndarray) -> float:
+    """The equal error rate: the cut where false rejects (genuine > cut) and false accepts
+    (impostor <= cut) are closest, their mean there."""
+    if not len(genuine) or not len(impostor):
+        return math.nan
+    cuts = np.unique(np.concatenate([genuine, impostor]))
+    frr = 1.0 - np.searchsorted(np.sort(genuine), cuts, side="right") / len(genuine)
+    far = np.searchsorted(np.sort(impostor), cuts, side="right") / len(impostor)
+    best = int(np.argmin(np.abs(frr - far)))
+    return round(float((frr[best] + far[best]) / 2), 5)
+
+
 def _groups(members: list[int], size: int, limit: int, seed: int) -> np.ndarray:
     combos = list(itertools.combinations(members, size))
     if len(combos) > limit:
@@ -185,20 +197,21 @@ def evaluate_faces(
     folder: Path,
     *,
     threshold: float,
-    review_upper: float = 0.34,
+    review_upper: float,
     progress: Callable[[str], None] | None = None,
     frames: int = 3,
     max_groups: int = 200,
 ) -> dict:
     """Error rates and latencies on a folder with one sub-folder of photos per person.
 
-    Each photo goes through `intake.load` and is described twice (ID: 10 jitters, live:
-    none). Where a photo shows several faces the one nearest the centre is used (the
-    evaluation photos are centred on their subject); photos with no face are skipped.
+    Each photo goes through `intake.load` and is described once (an ID photo and a live
+    frame are described alike). Where a photo shows several faces the one nearest the
+    centre is used (the evaluation photos are centred on their subject); photos with no
+    face are skipped. Distances are `faces.distance` (1 - cosine), as `check` computes them.
 
     Single frame: every unordered pair of photos (a, b), a before b in sorted order; the
-    template of a (10 jitters) against the plain descriptor of b. 24 people x 8 photos give
-    672 same-person and 17,664 different-person pairs.
+    template of a against the descriptor of b. 24 people x 8 photos give 672 same-person
+    and 17,664 different-person pairs.
 
     Multi-frame (`frames` = 3): for every ID photo i of person A and every person B, the
     live frames are each group of 3 of B's photos, i excluded (all groups, or `max_groups`
@@ -210,7 +223,8 @@ def evaluate_faces(
 
     FAR and FRR are fractions; FRR counts every same-person trial not matched outright
     (review included); `review_rate` is the share of same-person trials sent to a person.
-    Latencies: detect = detection + landmarks, embed = one descriptor without jitter,
+    `eer`: the equal error rate (where false accepts and false rejects meet).
+    Latencies: detect = detection + landmarks, embed = alignment + one descriptor,
     check = a whole `check` of 3 frames.
     """
     say = progress or (lambda _message: None)
@@ -218,14 +232,12 @@ def evaluate_faces(
     photos = [path for files in by_folder.values() for path in files]
     people = [person for person, files in by_folder.items() for _ in files]
 
-    templates: list[np.ndarray] = []
     lives: list[np.ndarray] = []
     labels: list[str] = []
     single_face: list[Path] = []
     skipped: list[str] = []
     detect_s: list[float] = []
     embed_s: list[float] = []
-    enrol_s: list[float] = []
     for n, (path, person) in enumerate(zip(photos, people, strict=True), start=1):
         image = open_photo(path)
         started = time.perf_counter()
@@ -239,22 +251,19 @@ def evaluate_faces(
         cx, cy = image.width / 2, image.height / 2
         face = min(found, key=lambda d: math.hypot(d.centre[0] - cx, d.centre[1] - cy))
         started = time.perf_counter()
-        lives.append(faces.embed(image, face, jitters=faces.LIVE_JITTERS))
+        lives.append(faces.embed(image, face))
         embed_s.append(time.perf_counter() - started)
-        started = time.perf_counter()
-        templates.append(faces.embed(image, face, jitters=faces.ID_JITTERS))
-        enrol_s.append(time.perf_counter() - started)
         labels.append(person)
         if n % 16 == 0 or n == len(photos):
             say(f"faces: described {n}/{len(photos)} photos")
 
-    T = faces._unit(np.asarray(templates, dtype=np.float64))  # as `fuse` compares them
-    L = faces._unit(np.asarray(lives, dtype=np.float64))
+    L = faces._unit(np.asarray(lives, dtype=np.float64))  # as `fuse` compares them
+    T = L
     lab = np.asarray(labels)
 
     # single frame
     rows, cols = np.triu_indices(len(lab), 1)
-    pair_d = np.linalg.norm(T[rows] - L[cols], axis=1)
+    pair_d = faces.distance(T[rows], L[cols])
     pair_same = lab[rows] == lab[cols]
     genuine, impostor = pair_d[pair_same], pair_d[~pair_same]
     single_t = _threshold_at_far(impostor)
@@ -269,7 +278,7 @@ def evaluate_faces(
         if not len(groups):
             continue
         means = faces._unit(L[groups].mean(axis=1))  # (groups, 128)
-        to_all = np.linalg.norm(T[:, None, :] - means[None, :, :], axis=2)  # (photos, groups)
+        to_all = 1.0 - T @ means.T  # (photos, groups): faces.distance, unit vectors
         others = lab != name
         diff_d.append(to_all[others].ravel())
         for i in members[name]:
@@ -324,6 +333,7 @@ def evaluate_faces(
         "frr": rate(genuine > threshold),
         "threshold_far_0_1pct": round(single_t, 4),
         "frr_at_far_0_1pct": rate(genuine > single_t),
+        "eer": _eer(genuine, impostor),
         "multi_frame": {
             "frames": frames,
             "fusion": "mean of unit-length descriptors",
@@ -337,11 +347,11 @@ def evaluate_faces(
             "mismatch_rate_same": rate(multi_same > review_upper),
             "threshold_far_0_1pct": round(multi_t, 4),
             "frr_at_far_0_1pct": rate(multi_same > multi_t),
+            "eer": _eer(multi_same, multi_diff),
         },
         "latency_ms": {
             "face_detect": summary_ms(detect_s),
             "face_embed": summary_ms(embed_s),
-            "face_enrol_embed": summary_ms(enrol_s),
             "face_check": summary_ms(check_s),
             "check_samples": len(check_s),
             **(
@@ -406,8 +416,12 @@ def run(
         faces.models()
         result["first_use_ms"]["face_models"] = round((time.perf_counter() - t0) * 1000, 1)
         found = evaluate_faces(
-            face_folder, threshold=settings.face_match_threshold, progress=progress
+            face_folder,
+            threshold=settings.face_match_threshold,
+            review_upper=settings.face_review_upper,
+            progress=progress,
         )
+        found["model_version"] = faces.MODEL_VERSION
         result["latency_ms"].update(found.pop("latency_ms"))
         result["faces"] = found
     result["peak_rss_mb"] = _rss_mb()
