@@ -15,6 +15,7 @@ from motormall.payments.providers import sandbox
 from motormall.platform import audit, auth, events, idempotency
 from motormall.platform.db import Base
 from motormall.surveys import models as survey_models
+from motormall.testdrives import models as testdrive_models
 from motormall.vision import models as vision_models
 
 metadata = Base.metadata
@@ -38,5 +39,6 @@ __all__ = [
     "events",
     "idempotency",
     "vision_models",
+    "testdrive_models",
     "survey_models",
 ]

@@ -1,0 +1,17 @@
+"""Dealer test drives: free slots, booking a slot and the car for it, rescheduling, checking the
+car out and in, no-shows. (Being written: see the task of the engineer who owns this file.)"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.orm import Session
+
+from motormall.platform.auth import Principal
+from motormall.testdrives.models import TestDrive
+
+
+def book(
+    session: Session, who: Principal, vin: str, start: dt.datetime, *, now: dt.datetime
+) -> TestDrive:
+    raise NotImplementedError
