@@ -46,6 +46,7 @@ from motormall.platform.limits import Rule
 from motormall.surveys.api import router as surveys_router
 from motormall.surveys.pages import router as survey_pages_router
 from motormall.testdrives.api import router as testdrives_router
+from motormall.testdrives.dealer_api import router as dealer_drives_router
 from motormall.vision.api import router as vision_router
 from motormall.vision.api import upload_limit as vision_upload_limit
 from motormall.vision.pages import router as vision_pages_router
@@ -104,6 +105,7 @@ def create_app(
     api.include_router(contracts_router)
     api.include_router(vision_router)
     api.include_router(testdrives_router)
+    api.include_router(dealer_drives_router)
     api.include_router(aftersales_router)
     api.include_router(surveys_router)
     app.include_router(api)

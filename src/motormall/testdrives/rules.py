@@ -84,3 +84,25 @@ def quota_problem(
     if any(d.model_id == model_id for d in inside):
         return "model_already_driven"
     return None
+
+
+# --- dealer drives -------------------------------------------------------------------------
+
+# how far ahead a dealer slot can be booked, and how early before its slot a car may leave
+HORIZON_DAYS = 60
+EARLY_CHECKOUT = dt.timedelta(minutes=30)
+
+
+def too_far_ahead(day: dt.date, timezone: str, now: dt.datetime) -> bool:
+    """Whether `day` (the dealer's local date) is beyond the booking horizon."""
+    return day > now.astimezone(ZoneInfo(timezone)).date() + dt.timedelta(days=HORIZON_DAYS)
+
+
+def checkout_problem(start: dt.datetime, ends_at: dt.datetime, now: dt.datetime) -> str | None:
+    """Why a booked dealer drive cannot leave now: more than EARLY_CHECKOUT before its slot
+    (`check_out_too_early`), or its slot is over (`slot_over`: a no-show, or book again)."""
+    if now < start - EARLY_CHECKOUT:
+        return "check_out_too_early"
+    if now >= ends_at:
+        return "slot_over"
+    return None

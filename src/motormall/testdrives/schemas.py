@@ -62,3 +62,34 @@ class PolicyIn(BaseModel):
     tower_max_drives: int | None = Field(default=None, ge=1, le=50)
     tower_window_days: int | None = Field(default=None, ge=1, le=365)
     tower_drive_days: int | None = Field(default=None, ge=1, le=14)
+
+
+# --- dealer drives ---------------------------------------------------------------------------
+
+
+class RescheduleIn(BaseModel):
+    start: AwareDatetime
+
+
+class OdometerIn(BaseModel):
+    odometer_km: int = Field(ge=0, le=5_000_000)
+
+
+class CalendarItem(DriveOut):
+    lane: int | None = None
+    customer_name: str = ""
+    customer_phone: str | None = None
+
+
+class CalendarOut(BaseModel):
+    date: dt.date
+    items: list[CalendarItem]
+
+
+class ScheduleIn(BaseModel):
+    slot_minutes: int = Field(ge=15, le=240, multiple_of=15)
+    lanes: int = Field(ge=1, le=50)
+
+
+class ScheduleOut(ScheduleIn):
+    pass
