@@ -47,6 +47,9 @@ from motormall.platform.http import EdgeMiddleware
 from motormall.platform.limits import Rule
 from motormall.surveys.api import router as surveys_router
 from motormall.surveys.pages import router as survey_pages_router
+from motormall.testdrives.api import router as testdrives_router
+from motormall.testdrives.dealer_api import router as dealer_drives_router
+from motormall.testdrives.dealer_pages import router as dealer_drive_pages_router
 from motormall.vision.api import router as vision_router
 from motormall.vision.api import upload_limit as vision_upload_limit
 from motormall.vision.pages import router as vision_pages_router
@@ -105,6 +108,8 @@ def create_app(
     api.include_router(finance_router)
     api.include_router(contracts_router)
     api.include_router(vision_router)
+    api.include_router(testdrives_router)
+    api.include_router(dealer_drives_router)
     api.include_router(aftersales_router)
     api.include_router(surveys_router)
     app.include_router(api)
@@ -120,6 +125,7 @@ def create_app(
     app.include_router(vision_pages_router)
     app.include_router(finance_pages_router)
     app.include_router(survey_pages_router)
+    app.include_router(dealer_drive_pages_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz", tags=["ops"])

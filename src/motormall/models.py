@@ -15,6 +15,7 @@ from motormall.payments.providers import sandbox
 from motormall.platform import audit, auth, events, idempotency, outbox
 from motormall.platform.db import Base
 from motormall.surveys import models as survey_models
+from motormall.testdrives import models as testdrive_models
 from motormall.vision import models as vision_models
 
 metadata = Base.metadata
@@ -39,5 +40,6 @@ __all__ = [
     "idempotency",
     "outbox",
     "vision_models",
+    "testdrive_models",
     "survey_models",
 ]

@@ -236,6 +236,7 @@ VIEWPORTS = {"phone": (390, 844), "desktop": (1280, 800)}
 LOCALES = {"en": "en-US", "zh": "zh-CN"}
 NAMES = re.compile(  # ASCII edges: in Chinese text a name touches CJK letters directly
     r"[\w.+-]+@[\w.-]+|[A-HJ-NPR-Z0-9]{17}|https?://\S+|(?<![A-Za-z0-9])[0-9a-f]{8}(?![0-9a-z])|"
+    r"(?<![A-Za-z0-9])[2-9A-HJKMNP-Z]{8}(?![A-Za-z0-9])|"  # a test drive's booking code
     r"(?<![A-Za-z0-9])(BMW|Ford|FORD|MINI|iX3|Mondeo|eDrive35L|EcoBoost|motormall|English|Road|"
     r"SH-\d|NJ-\d|YYYY-MM-DD|km|CSV|API|VIN|SLA|OEM|SUV|MPV|Webhook|JPEG|PNG|WebP)(?![A-Za-z0-9])"
 )

@@ -81,7 +81,7 @@ class LeadAssignment(Base):
     lead_id: Mapped[str] = mapped_column(ForeignKey("leads.id"), index=True)
     dealer_id: Mapped[int] = mapped_column(ForeignKey("dealers.id"))
     from_dealer_id: Mapped[int | None] = mapped_column(ForeignKey("dealers.id"))
-    reason: Mapped[str] = mapped_column(String(20))  # routed | sla_breach
+    reason: Mapped[str] = mapped_column(String(20))  # routed | sla_breach | test_drive
     radius_km: Mapped[float] = mapped_column(Float)
     flags: Mapped[list] = mapped_column(JSON, default=list)
     candidates: Mapped[list] = mapped_column(JSON, default=list)

@@ -367,6 +367,69 @@ def _event(
     return event
 
 
+# --- a test drive joins the customer's lead -----------------------------------------------
+
+
+def join_test_drive(
+    session: Session, customer_id: str, vehicle: Vehicle, *, note: str, now: dt.datetime
+) -> Lead:
+    """A test drive booked with `vehicle`'s dealer joins the customer's open lead with that
+    dealer (this model's first, else the newest), which records `test_drive_booked`; with no
+    open lead there, a lead is opened for that dealer (channel `test_drive`), not routed: the
+    customer chose the dealer by choosing its car. The customer did the booking, so it is no
+    first contact; a lead already past `test_drive_booked` keeps its status."""
+    same_model = case((Lead.model_id == vehicle.model_id, 0), else_=1)
+    lead = session.scalar(
+        select(Lead)
+        .where(
+            Lead.customer_id == customer_id,
+            Lead.dealer_id == vehicle.dealer_id,
+            Lead.status.in_([s.value for s in OPEN]),
+        )
+        .order_by(same_model, Lead.created_at.desc(), Lead.id)
+        .limit(1)
+        .with_for_update()
+    )
+    dealer = session.get(Dealer, vehicle.dealer_id)
+    if lead is None:
+        policy = current_policy(session)
+        lead = Lead(
+            customer_id=customer_id,
+            channel="test_drive",
+            brand_id=vehicle.brand_id,
+            model_id=vehicle.model_id,
+            vin=vehicle.vin,
+            lat=dealer.lat,
+            lon=dealer.lon,
+            dealer_id=dealer.id,
+            status=LeadStatus.test_drive_booked.value,
+            flags=[],
+            sla_due_at=sla.due_at(now, policy.sla_minutes, dealer.opening_hours, dealer.timezone),
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(lead)
+        session.flush()
+        decision = routing.Decision(
+            dealer_id=dealer.id, code=dealer.code, radius_km=0.0, flags=[], candidates=[]
+        )
+        _assign(session, lead, decision, reason="test_drive", from_dealer_id=None, now=now)
+        audit.record(
+            session,
+            actor_id=customer_id,
+            action="lead.created",
+            entity_type="lead",
+            entity_id=lead.id,
+            detail={"dealer": dealer.code, "channel": "test_drive"},
+        )
+    elif RANK[LeadStatus(lead.status)] < RANK[LeadStatus.test_drive_booked]:
+        lead.status = LeadStatus.test_drive_booked.value
+    lead.updated_at = now
+    _event(session, lead, "test_drive_booked", actor_id=customer_id, now=now, note=note[:500])
+    webhooks.enqueue(session, dealer.id, "lead.test_drive_booked", lead_payload(lead, dealer.code))
+    return lead
+
+
 # --- reading ------------------------------------------------------------------------------
 
 

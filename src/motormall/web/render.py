@@ -64,6 +64,10 @@ LABELS = {
     "won": N_("Won"),
     "lost": N_("Lost"),
     "note": N_("Note"),
+    # test drives
+    "booked": N_("Booked"),
+    "out": N_("Out on a drive"),
+    "no_show": N_("Did not come"),
     "assigned": N_("Assigned"),
     "inquiry_repeated": N_("Asked again"),
     "rerouted": N_("Re-routed"),
