@@ -46,6 +46,7 @@ from motormall.platform.limits import Rule
 from motormall.surveys.api import router as surveys_router
 from motormall.surveys.pages import router as survey_pages_router
 from motormall.testdrives.api import router as testdrives_router
+from motormall.testdrives.pages import router as testdrive_pages_router
 from motormall.testdrives.tower_api import router as tower_drives_router
 from motormall.testdrives.tower_api import upload_limit as release_upload_limit
 from motormall.vision.api import router as vision_router
@@ -121,6 +122,7 @@ def create_app(
     app.include_router(vision_pages_router)
     app.include_router(finance_pages_router)
     app.include_router(survey_pages_router)
+    app.include_router(testdrive_pages_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz", tags=["ops"])

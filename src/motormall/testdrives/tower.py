@@ -45,7 +45,8 @@ GATE = ("vehicle", "membership", "consent", "credit", "quota", "model", "live_dr
 def unavailable(vin: str) -> Conflict:
     return Conflict(
         "vehicle_unavailable",
-        f"Vehicle {vin} is not free in a tower bay: it is reserved, sold or out on a drive.",
+        "The car is not free in a tower bay: it is reserved, sold or out on a drive.",
+        vin=vin,
     )
 
 
@@ -105,7 +106,7 @@ def _checks(
             "membership",
             Forbidden(
                 "not_a_member",
-                f"Tower test drives are for {brand} members; join first.",
+                "Tower test drives are for members of the car's brand; join first.",
                 brand=brand,
             ),
         )
@@ -114,7 +115,7 @@ def _checks(
             "membership",
             Forbidden(
                 "not_a_member",
-                f"Tower test drives are for {brand} super members; your tier is not one yet.",
+                "Tower test drives are for the brand's super members; your tier is not one yet.",
                 brand=brand,
                 super_member_required=True,
             ),
@@ -153,8 +154,10 @@ def _checks(
             "quota",
             RateLimited(
                 "quota_exceeded",
-                f"At most {terms['tower_max_drives']} tower drives in "
-                f"{terms['tower_window_days']} days.",
+                "You have had as many tower drives as the window allows; "
+                "see when you can book again.",
+                max_drives=terms["tower_max_drives"],
+                window_days=terms["tower_window_days"],
                 retry_after=max(1, int((frees - now).total_seconds())),
                 next_possible=frees.isoformat(),
             ),
@@ -170,7 +173,8 @@ def _checks(
         if driven is None
         else Conflict(
             "model_already_driven",
-            f"You drove this model in the last {terms['tower_window_days']} days; pick another.",
+            "You drove this model within the window; pick another model.",
+            window_days=terms["tower_window_days"],
         ),
     )
 
