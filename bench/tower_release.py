@@ -7,7 +7,7 @@ The customers all show the same evaluation face (Hugo Chavez: ID photo 001; fram
 005, 003 turning to his own left); their drives are set to ask for a left turn. Setup
 (accounts, ID photos with consent, memberships, credit profiles, stock) is not timed.
 
-    .venv/bin/python bench/tower_release.py [--drives 40] [--json]
+    .venv/bin/python bench/tower_release.py [--drives 40] [--faces DIR] [--json]
 
 Progress to stderr, figures to stdout.
 """
@@ -37,7 +37,6 @@ from motormall.platform.db import Database, utcnow
 from motormall.platform.migrate import upgrade
 from motormall.testdrives.models import TestDrive
 
-FACES = ROOT.parent / "shared" / "data" / "faces" / "Hugo_Chavez"
 PASSWORD = "correct-horse-9"
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 PROFILE = {
@@ -144,6 +143,7 @@ def pct(values: list[float], p: float) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--drives", type=int, default=40)
+    ap.add_argument("--faces", type=Path, default=ROOT.parent / "shared" / "data" / "faces")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="mm-tower-"))
@@ -151,8 +151,9 @@ def main() -> None:
     db = Database(url)
     upgrade(db)
     seed(db, args.drives)
-    id_photo = (FACES / "001.jpg").read_bytes()
-    frames = [(FACES / f"{n}.jpg").read_bytes() for n in ("007", "005", "003")]
+    hugo = args.faces / "Hugo_Chavez"
+    id_photo = (hugo / "001.jpg").read_bytes()
+    frames = [(hugo / f"{n}.jpg").read_bytes() for n in ("007", "005", "003")]
     env = {
         "MOTORMALL_DATABASE_URL": url,
         "MOTORMALL_VAR_DIR": str(work / "var"),
