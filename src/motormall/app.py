@@ -50,6 +50,9 @@ from motormall.surveys.pages import router as survey_pages_router
 from motormall.testdrives.api import router as testdrives_router
 from motormall.testdrives.dealer_api import router as dealer_drives_router
 from motormall.testdrives.dealer_pages import router as dealer_drive_pages_router
+from motormall.testdrives.pages import router as testdrive_pages_router
+from motormall.testdrives.tower_api import router as tower_drives_router
+from motormall.testdrives.tower_api import upload_limit as release_upload_limit
 from motormall.vision.api import router as vision_router
 from motormall.vision.api import upload_limit as vision_upload_limit
 from motormall.vision.pages import router as vision_pages_router
@@ -108,6 +111,7 @@ def create_app(
     api.include_router(finance_router)
     api.include_router(contracts_router)
     api.include_router(vision_router)
+    api.include_router(tower_drives_router)  # first: /test-drives/eligibility before /{id}
     api.include_router(testdrives_router)
     api.include_router(dealer_drives_router)
     api.include_router(aftersales_router)
@@ -126,6 +130,7 @@ def create_app(
     app.include_router(finance_pages_router)
     app.include_router(survey_pages_router)
     app.include_router(dealer_drive_pages_router)
+    app.include_router(testdrive_pages_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz", tags=["ops"])
@@ -157,7 +162,7 @@ def create_app(
         max_body_bytes=settings.max_upload_bytes + 65_536,
         # leave connections for the job consumer threads and token lookups
         max_in_flight=max(1, settings.db_pool_size - 4),
-        photo_limit=vision_upload_limit,
+        photo_limit=lambda path: vision_upload_limit(path) or release_upload_limit(path),
         rate_rules=_rate_rules(settings),
         trust_proxy=settings.trust_proxy,
         session_cookie=SESSION_COOKIE,

@@ -10,4 +10,5 @@ from motormall.orders import jobs as order_jobs  # noqa: F401
 from motormall.payments import jobs as payment_jobs  # noqa: F401
 from motormall.platform import maintenance  # noqa: F401
 from motormall.surveys import jobs as survey_jobs  # noqa: F401
+from motormall.testdrives import jobs as testdrive_jobs  # noqa: F401
 from motormall.vision import jobs as vision_jobs  # noqa: F401

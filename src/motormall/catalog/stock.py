@@ -37,6 +37,12 @@ def release(session: Session, vehicle_id: int, *, now: dt.datetime) -> bool:
     return _move(session, vehicle_id, frm={S.reserved, S.test_drive}, to=S.available, now=now)
 
 
+def convert_drive_to_hold(session: Session, vehicle_id: int, *, now: dt.datetime) -> bool:
+    """A test drive turned into an order: the car goes from `test_drive` straight to
+    `reserved`, never `available` in between; False if it was not on a drive."""
+    return _move(session, vehicle_id, frm={S.test_drive}, to=S.reserved, now=now)
+
+
 def sell(session: Session, vehicle_id: int, *, now: dt.datetime) -> bool:
     """Handed over to its buyer; a car driven out of a tower frees its bay."""
     return _move(session, vehicle_id, frm={S.reserved}, to=S.sold, now=now, tower_id=None, bay=None)

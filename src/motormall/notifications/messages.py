@@ -67,6 +67,14 @@ TEMPLATES: dict[str, Template] = {
             "it; after that the car goes back on sale."
         ),
     ),
+    "test_drive_overdue": Template(
+        N_("Your test drive car is due back"),
+        N_(
+            "Car %(vin)s was due back at the tower at %(due)s (UTC). Bring it back now, or buy "
+            "it in the app; after two days a late fee is charged for every day."
+        ),
+        channels=(INBOX, EMAIL, SMS),
+    ),
     "survey_handover": Template(
         N_("How was your handover?"),
         N_(

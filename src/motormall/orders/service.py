@@ -81,9 +81,18 @@ def check_order_limit(session: Session, customer_id: str, *, now: dt.datetime, l
 
 
 def reserve(
-    session: Session, who: Principal, req: ReserveRequest, *, now: dt.datetime, settings: Settings
+    session: Session,
+    who: Principal,
+    req: ReserveRequest,
+    *,
+    now: dt.datetime,
+    settings: Settings,
+    from_test_drive: bool = False,
 ) -> Order:
-    """Hold `req.vin` for `who` until the deposit is paid (or the hold lapses)."""
+    """Hold `req.vin` for `who` until the deposit is paid (or the hold lapses).
+
+    `from_test_drive`: the buyer has the car on a test drive (the caller, testdrives, checked
+    that): its `test_drive` hold becomes this order's, so the car is never free in between."""
     vin = normalise_vin(req.vin)
     vehicle = session.scalar(select(Vehicle).where(Vehicle.vin == vin))
     if vehicle is None or vehicle.status == VehicleStatus.withdrawn:
@@ -92,10 +101,14 @@ def reserve(
     dealer, tower = _delivery(session, req.delivery_dealer, vehicle)
     check_order_limit(session, who.user_id, now=now, limit=settings.max_live_orders)
 
-    if vehicle.status == VehicleStatus.reserved:
-        _expire_lapsed_hold(session, vehicle.id, now=now)
-    if not stock.claim(session, vehicle.id, now=now):
-        raise unavailable(vin)
+    if from_test_drive:
+        if not stock.convert_drive_to_hold(session, vehicle.id, now=now):
+            raise unavailable(vin)
+    else:
+        if vehicle.status == VehicleStatus.reserved:
+            _expire_lapsed_hold(session, vehicle.id, now=now)
+        if not stock.claim(session, vehicle.id, now=now):
+            raise unavailable(vin)
 
     order_id = new_id()
     price = vehicle.price

@@ -10,12 +10,14 @@ the partial unique index keeps each customer to one live tower drive.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from motormall.platform.auth import new_id
 from motormall.platform.db import Base, UTCDateTime, utcnow
+from motormall.platform.money import Cents
 
 LIVE = ("booked", "review", "out")
 _LIVE_SQL = "kind = 'tower' AND status IN ('booked', 'review', 'out')"
@@ -66,6 +68,7 @@ class TestDrive(Base):
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # overdue chasing: 0 none, 1 customer told, 2 carmaker told, 3 charged
     overdue_stage: Mapped[int] = mapped_column(Integer, default=0)
+    overdue_fee: Mapped[Decimal | None] = mapped_column(Cents)  # charged per policy, CNY
     order_id: Mapped[str | None] = mapped_column(String(32))
     note: Mapped[str | None] = mapped_column(Text)
 

@@ -7,6 +7,7 @@ import datetime as dt
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from motormall.aftersales.rules import opening
@@ -106,3 +107,61 @@ def checkout_problem(start: dt.datetime, ends_at: dt.datetime, now: dt.datetime)
     if now >= ends_at:
         return "slot_over"
     return None
+
+
+# ---- tower drives ----------------------------------------------------------------------------
+
+# A booking names when the customer collects: not in the past (a few minutes' grace for a
+# kiosk's clock), and not so far ahead that the car stands claimed for weeks.
+START_GRACE = dt.timedelta(minutes=5)
+BOOK_AHEAD = dt.timedelta(days=14)
+# Three face mismatches in a row lock the drive for a cooling period (then three more tries).
+MAX_MISMATCHES = 3
+COOLING = dt.timedelta(minutes=30)
+# Overdue chase, counted from ends_at: the customer at once, the carmaker a day later, and a
+# late fee per started day once CHARGE_AFTER has passed (not yet in the carmaker's policy).
+TELL_CARMAKER_AFTER = dt.timedelta(days=1)
+CHARGE_AFTER = dt.timedelta(days=2)
+LATE_FEE_PER_DAY = Decimal("300.00")  # CNY
+
+
+def quota_frees_at(past: Sequence[PastDrive], start: dt.datetime, policy: dict) -> dt.datetime:
+    """When a drive starting at `start` would no longer break the count (quota_exceeded): the
+    moment enough drives of the window have dropped out of it."""
+    since = start - dt.timedelta(days=policy["tower_window_days"])
+    inside = sorted(d.start for d in past if since < d.start <= start)
+    extra = len(inside) - policy["tower_max_drives"]
+    return inside[max(extra, 0)] + dt.timedelta(days=policy["tower_window_days"])
+
+
+def release_outcome(decision: str, liveness_ok: bool) -> str:
+    """What a face check does to a tower drive: `released` only for a match with the head
+    turn proven; `refused` for a face that is someone else's; anything between goes to a
+    person at the carmaker (`review`)."""
+    if decision == "mismatch":
+        return "refused"
+    if decision == "match" and liveness_ok:
+        return "released"
+    return "review"
+
+
+def overdue_stage(ends_at: dt.datetime, now: dt.datetime) -> int:
+    """How far the chase of a car still out should have gone: 0 not late, 1 tell the
+    customer, 2 tell the carmaker, 3 charge."""
+    late = now - ends_at
+    if late <= dt.timedelta(0):
+        return 0
+    if late <= TELL_CARMAKER_AFTER:
+        return 1
+    if late <= CHARGE_AFTER:
+        return 2
+    return 3
+
+
+def late_fee(ends_at: dt.datetime, until: dt.datetime) -> Decimal:
+    """LATE_FEE_PER_DAY per started day late, once the charge applies; 0 before."""
+    late = until - ends_at
+    if late <= CHARGE_AFTER:
+        return Decimal("0.00")
+    days = -(-late // dt.timedelta(days=1))  # started days
+    return (LATE_FEE_PER_DAY * days).quantize(Decimal("0.01"))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
+
+from motormall.platform.money import Amount
 
 
 class DriveIn(BaseModel):
@@ -93,3 +95,102 @@ class ScheduleIn(BaseModel):
 
 class ScheduleOut(ScheduleIn):
     pass
+
+
+# ---- tower drives: eligibility, release, review, return, purchase, the tower's day -----------
+
+
+class GateCheckOut(BaseModel):
+    check: str  # vehicle | membership | consent | credit | quota | model | live_drive
+    ok: bool
+    code: str | None = None  # the error code booking would answer
+    detail: str | None = None
+
+
+class EligibilityOut(BaseModel):
+    vin: str
+    start: str
+    eligible: bool
+    checks: list[GateCheckOut]
+
+
+class ReleaseOut(BaseModel):
+    status: Literal["released", "review"]
+    drive: DriveOut
+    check_id: str | None = None  # None on a repeat after the decision
+    liveness_reason: str | None = None
+
+
+class KioskDriveOut(BaseModel):
+    """What the tower's kiosk needs after the customer typed their code."""
+
+    id: str
+    status: str
+    vin: str
+    bay: int | None = None
+    challenge: str  # turn_left | turn_right: the person's own left or right
+    ends_at: str
+    locked_until: str | None = None
+
+
+class ReviewOut(BaseModel):
+    check_id: str
+    drive_id: str
+    vin: str
+    tower: str | None
+    at: str
+    frames: int
+    distance: float
+    threshold: float
+    decision: str
+    liveness_ok: bool
+    liveness_reason: str | None = None
+    model_version: str
+
+
+class ReviewList(BaseModel):
+    items: list[ReviewOut]
+
+
+class ReviewIn(BaseModel):
+    decision: Literal["release", "refuse"]
+    note: str = Field(default="", max_length=1000)
+
+
+class ReviewResult(BaseModel):
+    status: Literal["released", "refused"]
+    drive: DriveOut
+
+
+class PurchaseIn(BaseModel):
+    product: Literal["cash", "hire_purchase", "lease"] = "cash"
+    term_months: int | None = Field(default=None, ge=1, le=120)
+    down_payment: Annotated[Amount | None, Field(ge=0)] = None
+
+
+class PurchaseOut(BaseModel):
+    id: str  # the order's
+    status: str
+    vin: str
+    expires_at: str | None = None
+    test_drive_id: str
+
+
+class DayDrive(BaseModel):
+    id: str
+    code: str
+    status: str
+    vin: str
+    bay: int | None = None
+    start: str
+    ends_at: str
+    out_at: str | None = None
+    returned_at: str | None = None
+
+
+class TowerDayOut(BaseModel):
+    tower: str
+    date: dt.date
+    pickups: list[DayDrive]
+    returns: list[DayDrive]
+    overdue: list[DayDrive]

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import motormall.platform.db
+import motormall.platform.money
 
 revision = "0016"
 down_revision = "0015"
@@ -62,6 +63,7 @@ def upgrade() -> None:
         sa.Column("mismatches", sa.Integer(), nullable=False),
         sa.Column("locked_until", motormall.platform.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("overdue_stage", sa.Integer(), nullable=False),
+        sa.Column("overdue_fee", motormall.platform.money.Cents(), nullable=True),
         sa.Column("order_id", sa.String(length=32), nullable=True),
         sa.Column("note", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
