@@ -18,6 +18,7 @@ from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from motormall.customers import identity
 from motormall.platform import audit
 from motormall.platform.auth import Principal, Role
 from motormall.platform.config import Settings
@@ -96,8 +97,6 @@ def prepare(
     if settled is not None:
         return settled
     _check_open(drive, now)
-    from motormall.customers import identity  # lands with the identity work
-
     template = identity.face_template(
         session, drive.customer_id, purpose="tower_release", actor_id=who.user_id
     )

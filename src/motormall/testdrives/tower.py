@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from motormall.catalog import stock
 from motormall.catalog.models import Brand, Tower, Vehicle, VehicleStatus
 from motormall.catalog.vin import normalise_vin
+from motormall.customers import identity
 from motormall.finance import credit
 from motormall.membership import service as membership
 from motormall.notifications import service as notifications
@@ -122,8 +123,6 @@ def _checks(
         )
     else:
         yield "membership", None
-
-    from motormall.customers import identity  # lands with the identity work
 
     consented = identity.biometric_consent(session, customer_id)
     yield (
