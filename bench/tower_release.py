@@ -153,7 +153,7 @@ def main() -> None:
     seed(db, args.drives)
     hugo = args.faces / "Hugo_Chavez"
     id_photo = (hugo / "001.jpg").read_bytes()
-    frames = [(hugo / f"{n}.jpg").read_bytes() for n in ("007", "005", "003")]
+    frames = [(hugo / f"{n}.jpg").read_bytes() for n in ("005", "004", "003")]
     env = {
         "MOTORMALL_DATABASE_URL": url,
         "MOTORMALL_VAR_DIR": str(work / "var"),
