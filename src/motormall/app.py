@@ -18,6 +18,7 @@ import motormall.handlers  # noqa: F401  every domain's event handlers and ports
 import motormall.jobs  # noqa: F401  the embedded consumer must know every task
 from motormall import __version__
 from motormall.aftersales.api import router as aftersales_router
+from motormall.analytics.api import router as analytics_router
 from motormall.catalog.api import router as catalog_router
 from motormall.customers.api import router as customers_router
 from motormall.customers.pages import router as customer_pages_router
@@ -104,6 +105,7 @@ def create_app(
     api.include_router(vision_router)
     api.include_router(aftersales_router)
     api.include_router(surveys_router)
+    api.include_router(analytics_router)
     app.include_router(api)
     app.include_router(pages_router)
     app.include_router(sandbox_router)

@@ -69,6 +69,13 @@ class Settings(BaseSettings):
     face_match_threshold: float = 0.303  # multi-frame distance at or below: same person
     face_review_upper: float = 0.34  # between the threshold and this: a person decides
     face_processes: int = 2  # worker processes that describe a check's frames side by side
+    # analytics: a dashboard read copies at most this many new events itself before it
+    # answers (more: it answers from the copy and says how old it is; the job catches up)
+    analytics_catch_up_on_read: int = 20_000
+
+    @property
+    def analytics_dir(self) -> Path:
+        return self.var_dir / "analytics"
 
     @property
     def effective_database_url(self) -> str:
