@@ -19,6 +19,7 @@ import motormall.jobs  # noqa: F401  the embedded consumer must know every task
 from motormall import __version__
 from motormall.aftersales.api import router as aftersales_router
 from motormall.analytics.api import router as analytics_router
+from motormall.analytics.pages import router as analytics_pages_router
 from motormall.catalog.api import router as catalog_router
 from motormall.customers.api import router as customers_router
 from motormall.customers.pages import router as customer_pages_router
@@ -118,6 +119,7 @@ def create_app(
     app.include_router(vision_pages_router)
     app.include_router(finance_pages_router)
     app.include_router(survey_pages_router)
+    app.include_router(analytics_pages_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz", tags=["ops"])

@@ -59,18 +59,18 @@ _SELECT = """
 SELECT e.id, {at}, e.type, e.customer_id, e.entity_type, e.entity_id, e.dealer_id,
        COALESCE(l.brand_id, ov.brand_id, tv.brand_id, tb.id),
        COALESCE(om.powertrain, tm.powertrain),
-       {decision},
+       CASE WHEN e.entity_type = 'finance_application' THEN {decision} END,
        s.dealer_id, s.csat, s.nps, CAST(s.incentive_offered AS INTEGER),
        {sent}, {answered}
 FROM domain_events e
-LEFT JOIN leads l ON e.entity_type = 'lead' AND l.id = e.entity_id
-LEFT JOIN orders o ON e.entity_type = 'order' AND o.id = e.entity_id
+LEFT JOIN leads l ON l.id = CASE WHEN e.entity_type = 'lead' THEN e.entity_id END
+LEFT JOIN orders o ON o.id = CASE WHEN e.entity_type = 'order' THEN e.entity_id END
 LEFT JOIN vehicles ov ON ov.id = o.vehicle_id
 LEFT JOIN car_models om ON om.id = ov.model_id
-LEFT JOIN vehicles tv ON e.entity_type = 'test_drive' AND tv.vin = {vin}
+LEFT JOIN vehicles tv ON tv.vin = CASE WHEN e.entity_type = 'test_drive' THEN {vin} END
 LEFT JOIN car_models tm ON tm.id = tv.model_id
-LEFT JOIN brands tb ON e.entity_type = 'test_drive' AND tb.code = {brand}
-LEFT JOIN surveys s ON e.type = 'survey.answered' AND s.token = e.entity_id
+LEFT JOIN brands tb ON tb.code = CASE WHEN e.entity_type = 'test_drive' THEN {brand} END
+LEFT JOIN surveys s ON s.token = CASE WHEN e.type = 'survey.answered' THEN e.entity_id END
 WHERE {where}
 """
 
@@ -205,6 +205,7 @@ def _read_batch(duck: duckdb.DuckDBPyConnection, path: Path) -> None:
 def catch_up(conn: Connection, store: Store, *, now: dt.datetime) -> int:
     """Copy every event the store lacks; returns how many were copied. The caller holds
     the store's lock and a read transaction on `conn` (one snapshot of the source)."""
+    store.root.mkdir(parents=True, exist_ok=True)
     state = store.state()
     top = source_last_id(conn)
     if top < state.last_id:  # the database was replaced or emptied: start again
