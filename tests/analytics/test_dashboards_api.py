@@ -160,3 +160,13 @@ def test_new_energy_share_of_orders_by_month(client, db, net, admin):
         "/api/v1/admin/analytics/new-energy", params={"brand": "BMW"}, headers=admin
     ).json()
     assert bmw["share"] == 1.0
+
+
+def test_the_ends_of_the_calendar_are_refused_not_a_500(client, net, admin):
+    url = "/api/v1/admin/analytics/funnel"
+    r = client.get(url, params={"to": "0001-01-02T00:00:00Z"}, headers=admin)
+    problem(r, 422, "period_out_of_range")
+    r = client.get(
+        url, params={"from": "9999-12-30T00:00:00Z", "to": "9999-12-31T23:00:00Z"}, headers=admin
+    )
+    assert r.status_code == 200

@@ -45,7 +45,7 @@ def _figures(session, settings, brand, city, start, end, charts):
         brand=brand or None,
         city=city or None,
         start=_day(start, "from"),
-        end=last + dt.timedelta(days=1) if last else None,
+        end=last + dt.timedelta(days=1) if last and last.year < 9999 else last,
         now=now,
     )
     store = Store(settings.analytics_dir)

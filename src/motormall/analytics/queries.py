@@ -36,7 +36,7 @@ def _connect(files: list[str]) -> duckdb.DuckDBPyConnection:
     return duck
 
 
-def _run(store: Store, sql: str, params: list) -> list[tuple]:
+def _run(store: Store, sql: str, params: dict) -> list[tuple]:
     """Runs on the files listed now; a merge that removed one between listing and reading
     is answered by listing again."""
     for attempt in (1, 2):
@@ -51,15 +51,15 @@ def _run(store: Store, sql: str, params: list) -> list[tuple]:
     return []
 
 
-def _where(f: Filters, *, brand: bool = True) -> tuple[str, list]:
+def _where(f: Filters, *, brand: bool = True) -> tuple[str, dict]:
     start, end = f.period.naive
-    clauses, params = ['"at" >= ?', '"at" < ?'], [start, end]
+    clauses, params = ['"at" >= $start', '"at" < $end'], {"start": start, "end": end}
     if brand and f.brand_id is not None:
-        clauses.append("brand_id = ?")
-        params.append(f.brand_id)
+        clauses.append("brand_id = $brand")
+        params["brand"] = f.brand_id
     if f.dealer_ids is not None:
-        clauses.append("list_contains(?, dealer_id)")
-        params.append(list(f.dealer_ids))
+        clauses.append("list_contains($dealers, dealer_id)")
+        params["dealers"] = list(f.dealer_ids)
     return " AND ".join(clauses), params
 
 
@@ -96,37 +96,43 @@ def new_energy(store: Store, f: Filters) -> list[dict]:
 
 
 _DRIVES = _types(rules.STAGE_TYPES["test_drive"])
+# Each part reads only its own event types (DuckDB pushes the filters into the Parquet
+# scan); leads are counted from the (dealer, lead) pairs the response times need anyway.
 _LEAGUE = f"""
-WITH f AS (SELECT * FROM events WHERE {{where}}),
-assigned AS (
-    SELECT dealer_id, entity, min("at") AS at_ FROM f
-    WHERE type = 'lead.assigned' GROUP BY ALL),
+WITH assigned AS (
+    SELECT dealer_id, entity, min("at") AS at_ FROM events
+    WHERE type = 'lead.assigned' AND {{where}} GROUP BY ALL),
 contacted AS (
-    SELECT dealer_id, entity, min("at") AS at_ FROM f
-    WHERE type = 'lead.contacted' GROUP BY ALL),
-response AS (
-    SELECT a.dealer_id, median(epoch(c.at_) - epoch(a.at_)) / 60 AS minutes
-    FROM assigned a JOIN contacted c USING (dealer_id, entity)
-    WHERE c.at_ >= a.at_ GROUP BY 1),
-counts AS (
+    SELECT dealer_id, entity, min("at") AS at_ FROM events
+    WHERE type = 'lead.contacted' AND {{where}} GROUP BY ALL),
+lead_figures AS (
+    SELECT a.dealer_id, count(*) AS leads,
+        median(epoch(c.at_) - epoch(a.at_)) FILTER (WHERE c.at_ >= a.at_) / 60 AS minutes
+    FROM assigned a LEFT JOIN contacted c USING (dealer_id, entity) GROUP BY 1),
+drives AS (
+    SELECT dealer_id, count(DISTINCT entity) AS test_drives FROM events
+    WHERE type IN ({_DRIVES}) AND {{where}} GROUP BY 1),
+sales AS (
     SELECT dealer_id,
-        count(DISTINCT entity) FILTER (WHERE type = 'lead.assigned') AS leads,
-        count(DISTINCT entity) FILTER (WHERE type IN ({_DRIVES})) AS test_drives,
         count(*) FILTER (WHERE type = 'order.reserved') AS orders,
         count(*) FILTER (WHERE type = 'order.handed_over') AS handovers,
-        count(*) FILTER (WHERE type IN ('finance.application_decided',
-            'finance.application_reviewed') AND decision = 'approved') AS finance_approvals
-    FROM f WHERE dealer_id IS NOT NULL GROUP BY 1)
-SELECT dealer_id, leads, test_drives, orders, handovers, finance_approvals, minutes
-FROM counts LEFT JOIN response USING (dealer_id)
+        count(*) FILTER (WHERE type LIKE 'finance.%' AND decision = 'approved') AS approvals
+    FROM events
+    WHERE type IN ('order.reserved', 'order.handed_over', 'finance.application_decided',
+                   'finance.application_reviewed') AND {{where}}
+    GROUP BY 1)
+SELECT dealer_id, coalesce(leads, 0), coalesce(test_drives, 0), coalesce(orders, 0),
+    coalesce(handovers, 0), coalesce(approvals, 0), minutes
+FROM lead_figures FULL JOIN drives USING (dealer_id) FULL JOIN sales USING (dealer_id)
+WHERE dealer_id IS NOT NULL
 """
 _ANSWERS = """
 SELECT survey_dealer_id, count(*), sum(csat),
     count(*) FILTER (WHERE csat = 5 AND nps = 10),
     count(*) FILTER (WHERE incentive),
-    count(*) FILTER (WHERE survey_seconds < ?),
-    count(*) FILTER (WHERE NOT incentive AND survey_seconds >= ?),
-    sum(csat) FILTER (WHERE NOT incentive AND survey_seconds >= ?)
+    count(*) FILTER (WHERE survey_seconds < $spot),
+    count(*) FILTER (WHERE NOT incentive AND survey_seconds >= $spot),
+    sum(csat) FILTER (WHERE NOT incentive AND survey_seconds >= $spot)
 FROM events
 WHERE type = 'survey.answered' AND survey_dealer_id IS NOT NULL AND {where}
 GROUP BY 1
@@ -178,6 +184,6 @@ def league(
     where = where.replace("dealer_id", "survey_dealer_id")
     answers = {
         row[0]: Answers(*(int(v or 0) for v in row[1:]))
-        for row in _run(store, _ANSWERS.format(where=where), [spot, spot, spot, *params])
+        for row in _run(store, _ANSWERS.format(where=where), {**params, "spot": spot})
     }
     return figures, answers

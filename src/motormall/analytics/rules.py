@@ -43,8 +43,11 @@ def _utc(value: dt.datetime) -> dt.datetime:
 def period(start: dt.datetime | None, end: dt.datetime | None, *, now: dt.datetime) -> Period:
     """[start, end) in UTC; by default the quarter that ends now. A reversed range or one
     longer than MAX_DAYS is refused with a code the caller can act on."""
-    end = _utc(end) if end is not None else now
-    start = _utc(start) if start is not None else end - dt.timedelta(days=DEFAULT_DAYS)
+    try:
+        end = _utc(end) if end is not None else now
+        start = _utc(start) if start is not None else end - dt.timedelta(days=DEFAULT_DAYS)
+    except OverflowError:  # at the ends of the calendar
+        raise Invalid("period_out_of_range", "The period is outside the calendar.") from None
     if start >= end:
         raise Invalid(
             "period_reversed",
