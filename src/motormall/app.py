@@ -18,6 +18,8 @@ import motormall.handlers  # noqa: F401  every domain's event handlers and ports
 import motormall.jobs  # noqa: F401  the embedded consumer must know every task
 from motormall import __version__
 from motormall.aftersales.api import router as aftersales_router
+from motormall.analytics.api import router as analytics_router
+from motormall.analytics.pages import router as analytics_pages_router
 from motormall.catalog.api import router as catalog_router
 from motormall.customers.api import router as customers_router
 from motormall.customers.identity_api import router as identity_router
@@ -116,6 +118,7 @@ def create_app(
     api.include_router(dealer_drives_router)
     api.include_router(aftersales_router)
     api.include_router(surveys_router)
+    api.include_router(analytics_router)
     app.include_router(api)
     app.include_router(pages_router)
     app.include_router(sandbox_router)
@@ -131,6 +134,7 @@ def create_app(
     app.include_router(survey_pages_router)
     app.include_router(dealer_drive_pages_router)
     app.include_router(testdrive_pages_router)
+    app.include_router(analytics_pages_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz", tags=["ops"])

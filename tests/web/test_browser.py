@@ -238,6 +238,7 @@ NAMES = re.compile(  # ASCII edges: in Chinese text a name touches CJK letters d
     r"[\w.+-]+@[\w.-]+|[A-HJ-NPR-Z0-9]{17}|https?://\S+|(?<![A-Za-z0-9])[0-9a-f]{8}(?![0-9a-z])|"
     r"(?<![A-Za-z0-9])[2-9A-HJKMNP-Z]{8}(?![A-Za-z0-9])|"  # a test drive's booking code
     r"(?<![A-Za-z0-9])(BMW|Ford|FORD|MINI|iX3|Mondeo|eDrive35L|EcoBoost|motormall|English|Road|"
+    r"Shanghai|Nanjing|"
     r"SH-\d|NJ-\d|YYYY-MM-DD|km|CSV|API|VIN|SLA|OEM|SUV|MPV|Webhook|JPEG|PNG|WebP)(?![A-Za-z0-9])"
 )
 
@@ -434,3 +435,28 @@ def test_identity_journey(db, live_server, journey):
     assert pg.locator("#deleted").is_visible()
     assert pg.locator("#delete-biometrics").count() == 0
     pg.check("identity-deleted")
+def test_carmaker_dashboards_journey(db, live_server, journey, client):
+    """The dashboards on a phone and a desktop, in both languages: filters, charts, the
+    league table, a CSV link; a screenshot of each kept under test-artifacts/."""
+    from tests.analytics.test_dashboards_api import story
+
+    pg = journey
+    net = f.network(db)
+    story(client, db, net)
+    _log_in(pg, live_server, "admin@test.dev", "/oem/analytics")
+    assert pg.locator("#funnel svg rect").count() == 5
+    assert pg.locator("#dealers table tr").count() == 1 + 3
+    pg.check("dashboards")
+    pg.select_option("select[name=brand]", "BMW")
+    pg.select_option("select[name=city]", "Shanghai")
+    pg.click("form.filters button[type=submit]")
+    pg.wait_for_url("**/oem/analytics?brand=BMW&city=Shanghai**")
+    assert pg.locator("#dealers table tr").count() == 1 + 2
+    assert (
+        pg.locator("a.download")
+        .first.get_attribute("href")
+        .startswith("/oem/analytics/funnel.csv?brand=BMW&city=Shanghai")
+    )
+    pg.check("filtered")
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / f"dashboards-{pg.width}-{pg.lang}.png"), full_page=True)

@@ -53,55 +53,74 @@ def _mean(values) -> float | None:
     return round(sum(values) / len(values), 2) if values else None
 
 
+@dataclass(frozen=True)
+class Tally:
+    """A dealer's answers counted: what the signals need, so a caller that counts in SQL
+    (the carmaker's league table) gets the same verdicts as one holding every answer."""
+
+    responses: int
+    perfect: int
+    incentives: int
+    on_the_spot: int
+
+
 def assess(answers: list[Answer], *, network_perfect: int, network_responses: int) -> Report:
     """The dealer's CSAT with and without suspect answers, and every signal that fires.
     `network_*` count the rest of the network's answers (the dealer's own excluded)."""
-    flags: list[dict] = []
-    incentives = [a for a in answers if a.incentive_offered]
-    if incentives:
-        flags.append(
+    tally = Tally(
+        responses=len(answers),
+        perfect=sum(a.perfect for a in answers),
+        incentives=sum(bool(a.incentive_offered) for a in answers),
+        on_the_spot=sum(a.on_the_spot for a in answers),
+    )
+    clean = [a for a in answers if not a.incentive_offered and not a.on_the_spot]
+    return Report(
+        responses=len(answers),
+        csat=_mean(a.csat for a in answers),
+        csat_without_flagged=_mean(a.csat for a in clean),
+        flags=flags(tally, network_perfect=network_perfect, network_responses=network_responses),
+    )
+
+
+def flags(t: Tally, *, network_perfect: int, network_responses: int) -> list[dict]:
+    """Every gaming signal that fires for these counts, with its evidence."""
+    found: list[dict] = []
+    if t.incentives:
+        found.append(
             {
                 "code": "incentives_reported",
                 "evidence": {
-                    "answers": len(incentives),
-                    "share": round(len(incentives) / len(answers), 3),
+                    "answers": t.incentives,
+                    "share": round(t.incentives / t.responses, 3),
                 },
             }
         )
-    perfect = sum(a.perfect for a in answers)
-    if len(answers) >= MIN_RESPONSES and network_responses:
+    if t.responses >= MIN_RESPONSES and network_responses:
         p0 = network_perfect / network_responses
-        test = binomtest(perfect, len(answers), p0, alternative="greater")
+        test = binomtest(t.perfect, t.responses, p0, alternative="greater")
         if test.pvalue < ALPHA:
-            flags.append(
+            found.append(
                 {
                     "code": "perfect_scores_above_network",
                     "evidence": {
-                        "perfect": perfect,
-                        "responses": len(answers),
-                        "share": round(perfect / len(answers), 3),
+                        "perfect": t.perfect,
+                        "responses": t.responses,
+                        "share": round(t.perfect / t.responses, 3),
                         "network_share": round(p0, 3),
                         "p_value": float(f"{test.pvalue:.3g}"),
                         "test": "one-sided exact binomial",
                     },
                 }
             )
-    spot = [a for a in answers if a.on_the_spot]
-    if len(spot) >= ON_THE_SPOT_MIN and len(spot) / len(answers) >= ON_THE_SPOT_SHARE:
-        flags.append(
+    if t.on_the_spot >= ON_THE_SPOT_MIN and t.on_the_spot / t.responses >= ON_THE_SPOT_SHARE:
+        found.append(
             {
                 "code": "answered_on_the_spot",
                 "evidence": {
-                    "answers": len(spot),
-                    "share": round(len(spot) / len(answers), 3),
+                    "answers": t.on_the_spot,
+                    "share": round(t.on_the_spot / t.responses, 3),
                     "within_seconds": int(ON_THE_SPOT.total_seconds()),
                 },
             }
         )
-    clean = [a for a in answers if not a.incentive_offered and not a.on_the_spot]
-    return Report(
-        responses=len(answers),
-        csat=_mean(a.csat for a in answers),
-        csat_without_flagged=_mean(a.csat for a in clean),
-        flags=flags,
-    )
+    return found

@@ -1,0 +1,60 @@
+"""The league table's CSAT and integrity flags agree with the surveys domain's own check."""
+
+import datetime as dt
+import secrets
+
+from sqlalchemy import select
+
+from motormall.platform import events
+from motormall.platform.auth import User
+from motormall.surveys.events import SurveyAnswered
+from motormall.surveys.models import Survey
+from tests import factories as f
+
+
+def test_the_league_shows_csat_and_the_same_flags_as_the_integrity_check(client, db):
+    net = f.network(db)
+    now = dt.datetime.now(dt.UTC)
+    with db.transaction() as s:
+        uid = s.scalar(select(User.id).where(User.email == net["users"]["customer"]))
+        for i in range(30):
+            perfect = i <= 20
+            token = secrets.token_urlsafe(24)
+            s.add(
+                Survey(
+                    token=token,
+                    customer_id=uid,
+                    dealer_id=net["dealers"]["SH-1" if i < 20 else "SH-2"],
+                    about="service",
+                    subject_id=f"s{i}",
+                    created_at=now - dt.timedelta(days=1),
+                    expires_at=now + dt.timedelta(days=20),
+                    answered_at=now,
+                    csat=5 if perfect else 3,
+                    nps=10 if perfect else 7,
+                    incentive_offered=i == 0,
+                )
+            )
+            s.flush()
+            events.publish(
+                s,
+                SurveyAnswered(
+                    entity_id=token, customer_id=uid, at=now, about="service", dissatisfied=False
+                ),
+            )
+    admin = f.token(client, net["users"]["admin"])
+    rows = {
+        d["dealer"]: d
+        for d in client.get("/api/v1/admin/analytics/dealers", headers=admin).json()["items"]
+    }
+    own = client.get("/api/v1/admin/dealers/SH-1/survey-integrity", headers=admin).json()
+    sh1 = rows["SH-1"]
+    assert sh1["responses"] == own["responses"] == 20
+    assert sh1["csat"] == own["csat"] == 5.0
+    assert sh1["flags"] == own["flags"]
+    assert {fl["code"] for fl in sh1["flags"]} == {
+        "incentives_reported",
+        "perfect_scores_above_network",
+    }
+    assert rows["SH-2"]["responses"] == 10 and rows["SH-2"]["csat"] == 3.2
+    assert rows["SH-2"]["flags"] == []
