@@ -435,6 +435,8 @@ def test_identity_journey(db, live_server, journey):
     assert pg.locator("#deleted").is_visible()
     assert pg.locator("#delete-biometrics").count() == 0
     pg.check("identity-deleted")
+
+
 def test_carmaker_dashboards_journey(db, live_server, journey, client):
     """The dashboards on a phone and a desktop, in both languages: filters, charts, the
     league table, a CSV link; a screenshot of each kept under test-artifacts/."""

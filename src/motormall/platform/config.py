@@ -91,6 +91,7 @@ class Settings(BaseSettings):
                     "print(Fernet.generate_key().decode())')"
                 )
         return value
+
     # analytics: a dashboard read copies at most this many new events itself before it
     # answers (more: it answers from the copy and says how old it is; the job catches up)
     analytics_catch_up_on_read: int = 20_000
