@@ -1,6 +1,7 @@
 """Every domain's background tasks, imported so a worker knows them all."""
 
 import motormall.handlers  # noqa: F401  jobs publish events too
+from motormall.aftersales import jobs as aftersales_jobs  # noqa: F401
 from motormall.finance import jobs as finance_jobs  # noqa: F401
 from motormall.leads import jobs as lead_jobs  # noqa: F401
 from motormall.marketing import jobs as marketing_jobs  # noqa: F401

@@ -99,6 +99,34 @@ def cancel_appointment(appointment_id: str, who: CurrentPrincipal, session: DbSe
 
 
 @router.post(
+    "/service-appointments/{appointment_id}/reschedule",
+    response_model=schemas.AppointmentOut,
+    responses={409: {"description": "slot_taken, appointment_not_reschedulable"}},
+)
+def reschedule_appointment(
+    appointment_id: str,
+    body: schemas.RescheduleIn,
+    who: CurrentPrincipal,
+    session: DbSession,
+    key: IdempotencyKey,
+):
+    """Move the appointment (its customer or the servicing dealer's staff) to a new start."""
+
+    def work():
+        appt = service.reschedule(session, who, appointment_id, body.start, now=utcnow())
+        return appointment_out(session, appt).model_dump()
+
+    return idempotency.respond(
+        session,
+        scope=f"{who.user_id}:reschedule:{appointment_id}",
+        key=key,
+        body=body.model_dump(mode="json"),
+        work=work,
+        status_code=200,
+    )
+
+
+@router.post(
     "/service-appointments/{appointment_id}/complete", response_model=schemas.AppointmentOut
 )
 def complete_appointment(

@@ -42,6 +42,8 @@ class ServiceAppointment(Base):
     odometer_km: Mapped[int | None] = mapped_column(Integer)
     work: Mapped[str | None] = mapped_column(Text)
     parts: Mapped[list | None] = mapped_column(JSON)  # [{"part_no", "qty"}]
+    # when the day-before reminder went out for the current start (cleared on reschedule)
+    reminded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class BaySlot(Base):
@@ -79,3 +81,16 @@ class PartStock(Base):
     part_no: Mapped[str] = mapped_column(ForeignKey("parts.part_no"), primary_key=True)
     on_hand: Mapped[int] = mapped_column(Integer, default=0)
     reorder_level: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MaintenanceNotice(Base):
+    """A "maintenance is due" message sent for a VIN. `since` names what the period counts
+    from (the last maintenance visit or the handover order): one message per period."""
+
+    __tablename__ = "maintenance_notices"
+
+    vin: Mapped[str] = mapped_column(String(17), primary_key=True)
+    since: Mapped[str] = mapped_column(String(40), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(String(20))  # time | mileage
+    sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

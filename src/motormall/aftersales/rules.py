@@ -61,3 +61,31 @@ def fits(
     if start not in candidate_starts(opening_hours, timezone, local.date(), kind, now=now):
         return "outside_opening_hours"
     return None
+
+
+# --- reminders and maintenance --------------------------------------------------------------
+
+# The owner is reminded this long before the appointment (a booking made later is not).
+REMINDER_AHEAD = dt.timedelta(days=1)
+# Maintenance falls due this long after the last maintenance (or the handover), or this many
+# km later by the odometer last seen, whichever comes first.
+MAINTENANCE_EVERY = dt.timedelta(days=365)
+MAINTENANCE_EVERY_KM = 10_000
+
+
+def reminder_at(start: dt.datetime, *, now: dt.datetime) -> dt.datetime | None:
+    """When to remind the owner of an appointment at `start`, or None if that moment passed."""
+    at = start - REMINDER_AHEAD
+    return at if at > now else None
+
+
+def maintenance_due(
+    *, base_at: dt.datetime, base_km: int | None, last_km: int | None, now: dt.datetime
+) -> str | None:
+    """Why a car is due for maintenance (`time` or `mileage`), or None. `base_*` is the last
+    maintenance (or the handover); `last_km` the highest odometer reading seen since."""
+    if base_km is not None and last_km is not None and last_km - base_km >= MAINTENANCE_EVERY_KM:
+        return "mileage"
+    if now - base_at >= MAINTENANCE_EVERY:
+        return "time"
+    return None

@@ -17,6 +17,10 @@ class AppointmentIn(BaseModel):
     kind: Kind
 
 
+class RescheduleIn(BaseModel):
+    start: dt.datetime
+
+
 class AppointmentOut(BaseModel):
     id: str
     status: str
