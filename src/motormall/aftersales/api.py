@@ -10,9 +10,9 @@ from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from motormall.aftersales import parts, schemas, service
-from motormall.aftersales.models import Part, ServiceAppointment
-from motormall.catalog.models import Dealer
+from motormall.aftersales import parts, recalls, schemas, service
+from motormall.aftersales.models import Part, Recall, ServiceAppointment
+from motormall.catalog.models import Brand, CarModel, Dealer
 from motormall.catalog.vin import normalise_vin
 from motormall.platform import idempotency
 from motormall.platform.auth import Principal, Role
@@ -24,7 +24,8 @@ from motormall.platform.deps import (
     idempotency_key,
     require,
 )
-from motormall.platform.errors import ERROR_RESPONSES
+from motormall.platform.errors import ERROR_RESPONSES, NotFound
+from motormall.platform.ids import RecordId
 
 router = APIRouter(tags=["after-sales"], responses=ERROR_RESPONSES)
 Customer = Annotated[Principal, require(Role.customer)]
@@ -202,3 +203,69 @@ def dealer_parts(who: DealerStaff, session: ReadSession, low: bool = False):
     """The dealer's own parts stock; `low=true`: only parts at or below their reorder level."""
     rows = parts.stock_of(session, who.dealer_id, low_only=low)
     return schemas.StockList(items=[stock_out(session, r) for r in rows])
+
+
+# --- recalls --------------------------------------------------------------------------------
+
+
+def recall_out(session: Session, r: Recall) -> schemas.RecallOut:
+    told, repaired = recalls.counts(session, r.id)
+    return schemas.RecallOut(
+        id=r.id,
+        brand=session.get(Brand, r.brand_id).code,
+        model=session.get(CarModel, r.model_id).name if r.model_id else None,
+        vin_from=r.vin_from,
+        vin_to=r.vin_to,
+        vins=r.vins or [],
+        title=r.title,
+        description=r.description,
+        created_at=r.created_at.isoformat(),
+        owners_notified=told,
+        repaired=repaired,
+    )
+
+
+@router.post("/admin/recalls", status_code=201, response_model=schemas.RecallOut)
+def launch_recall(body: schemas.RecallIn, who: Admin, session: DbSession):
+    """A recall campaign by VIN range (`vin_from`..`vin_to`, one production run) or by
+    `vins`; the owners are told through the outbox right after it is recorded."""
+    recall = recalls.launch(
+        session,
+        who,
+        recalls.RecallRequest(
+            brand=body.brand,
+            model=body.model,
+            vin_from=body.vin_from,
+            vin_to=body.vin_to,
+            vins=body.vins,
+            title=body.title,
+            description=body.description,
+        ),
+        now=utcnow(),
+    )
+    return recall_out(session, recall)
+
+
+@router.get("/admin/recalls/{recall_id}", response_model=schemas.RecallOut)
+def read_recall(recall_id: RecordId, who: Admin, session: ReadSession):
+    recall = session.get(Recall, recall_id)
+    if recall is None:
+        raise NotFound("not_found", "No such recall.")
+    return recall_out(session, recall)
+
+
+@router.get("/me/recalls", response_model=schemas.MyRecalls)
+def my_recalls(who: Customer, session: ReadSession):
+    """The customer's recalled cars still waiting for their recall visit."""
+    return schemas.MyRecalls(
+        items=[
+            schemas.MyRecall(
+                recall_id=r.id,
+                vin=n.vin,
+                title=r.title,
+                description=r.description,
+                notified_at=n.notified_at.isoformat(),
+            )
+            for n, r in recalls.open_for(session, who.user_id)
+        ]
+    )

@@ -7,7 +7,7 @@ import datetime as dt
 
 from huey import crontab
 
-from motormall.aftersales import reminders
+from motormall.aftersales import recalls, reminders
 from motormall.platform.db import get_database, utcnow
 from motormall.platform.jobs import huey, task
 
@@ -28,3 +28,9 @@ def maintenance_due_run() -> int:
 @huey.periodic_task(crontab(hour="1", minute="0"))  # UTC: 09:00 in Shanghai
 def maintenance_due():
     return maintenance_due_run()
+
+
+@task("aftersales.notify_recall")
+def notify_recall(recall_id: int) -> int:
+    with get_database().transaction() as session:
+        return recalls.notify_owners(session, recall_id, now=utcnow())

@@ -94,3 +94,35 @@ class MaintenanceNotice(Base):
     customer_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     reason: Mapped[str] = mapped_column(String(20))  # time | mileage
     sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Recall(Base):
+    """A carmaker's recall campaign: the cars are a production range of VINs or a list."""
+
+    __tablename__ = "recalls"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id"))
+    model_id: Mapped[int | None] = mapped_column(ForeignKey("car_models.id"))
+    vin_from: Mapped[str | None] = mapped_column(String(17))
+    vin_to: Mapped[str | None] = mapped_column(String(17))
+    vins: Mapped[list | None] = mapped_column(JSON)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(32))
+
+
+class RecallNotice(Base):
+    """A recalled car whose owner we told; `repaired_at` once a recall visit is completed."""
+
+    __tablename__ = "recall_notices"
+    __table_args__ = (Index("ix_recall_notices_customer", "customer_id"),)
+
+    recall_id: Mapped[int] = mapped_column(
+        ForeignKey("recalls.id", ondelete="CASCADE"), primary_key=True
+    )
+    vin: Mapped[str] = mapped_column(String(17), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    notified_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    repaired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

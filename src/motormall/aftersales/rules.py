@@ -89,3 +89,26 @@ def maintenance_due(
     if now - base_at >= MAINTENANCE_EVERY:
         return "time"
     return None
+
+
+# --- recalls --------------------------------------------------------------------------------
+
+
+def _line(vin: str) -> str:
+    """What a production run shares: the maker and model code (1-8) and year and plant
+    (10-11); position 9 is the check digit, different for every car."""
+    return vin[:8] + vin[9:11]
+
+
+def recall_range_fault(vin_from: str, vin_to: str) -> str | None:
+    """Why two VINs do not bound a production range (`line`, `order`), or None."""
+    if _line(vin_from) != _line(vin_to):
+        return "line"
+    if vin_from[11:] > vin_to[11:]:
+        return "order"
+    return None
+
+
+def in_recall_range(vin: str, vin_from: str, vin_to: str) -> bool:
+    """Whether `vin` is in the production range (its serial, positions 12-17, inclusive)."""
+    return _line(vin) == _line(vin_from) and vin_from[11:] <= vin[11:] <= vin_to[11:]

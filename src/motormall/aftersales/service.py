@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from motormall.aftersales import parts as parts_service
-from motormall.aftersales import rules
+from motormall.aftersales import recalls, rules
 from motormall.aftersales.events import (
     ServiceBooked,
     ServiceCancelled,
@@ -280,6 +280,8 @@ def complete(
     appt.odometer_km, appt.work = odometer_km, work
     appt.parts = [{"part_no": p.part_no, "qty": p.qty} for p in parts]
     session.flush()
+    if appt.kind == "recall":
+        recalls.repaired(session, appt.vin, now=now)
     events.publish(
         session,
         ServiceCompleted(

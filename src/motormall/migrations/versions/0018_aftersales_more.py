@@ -1,4 +1,4 @@
-"""after-sales, continued: reminders and maintenance notices
+"""after-sales, continued: reminders and maintenance notices; recalls
 
 Revision ID: 0018
 Revises: 0014
@@ -31,9 +31,40 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["customer_id"], ["users.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("vin", "since"),
     )
+    op.create_table(
+        "recalls",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("brand_id", sa.Integer(), nullable=False),
+        sa.Column("model_id", sa.Integer(), nullable=True),
+        sa.Column("vin_from", sa.String(length=17), nullable=True),
+        sa.Column("vin_to", sa.String(length=17), nullable=True),
+        sa.Column("vins", sa.JSON(), nullable=True),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("created_at", UTC(), nullable=False),
+        sa.Column("created_by", sa.String(length=32), nullable=True),
+        sa.ForeignKeyConstraint(["brand_id"], ["brands.id"]),
+        sa.ForeignKeyConstraint(["model_id"], ["car_models.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_table(
+        "recall_notices",
+        sa.Column("recall_id", sa.Integer(), nullable=False),
+        sa.Column("vin", sa.String(length=17), nullable=False),
+        sa.Column("customer_id", sa.String(length=32), nullable=False),
+        sa.Column("notified_at", UTC(), nullable=False),
+        sa.Column("repaired_at", UTC(), nullable=True),
+        sa.ForeignKeyConstraint(["recall_id"], ["recalls.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["customer_id"], ["users.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("recall_id", "vin"),
+    )
+    op.create_index("ix_recall_notices_customer", "recall_notices", ["customer_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_recall_notices_customer", table_name="recall_notices")
+    op.drop_table("recall_notices")
+    op.drop_table("recalls")
     op.drop_table("maintenance_notices")
     with op.batch_alter_table("service_appointments", schema=None) as batch_op:
         batch_op.drop_column("reminded_at")
