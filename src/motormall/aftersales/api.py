@@ -179,7 +179,9 @@ def stock_out(session: Session, row) -> schemas.StockOut:
         name=session.get(Part, row.part_no).name,
         on_hand=row.on_hand,
         reorder_level=row.reorder_level,
-        low=row.on_hand <= row.reorder_level,
+        low=row.available <= row.reorder_level,
+        reserved=row.reserved,
+        available=row.available,
     )
 
 
@@ -203,6 +205,56 @@ def dealer_parts(who: DealerStaff, session: ReadSession, low: bool = False):
     """The dealer's own parts stock; `low=true`: only parts at or below their reorder level."""
     rows = parts.stock_of(session, who.dealer_id, low_only=low)
     return schemas.StockList(items=[stock_out(session, r) for r in rows])
+
+
+def reservation_out(session: Session, r, appt: ServiceAppointment) -> schemas.ReservationOut:
+    return schemas.ReservationOut(
+        appointment_id=r.appointment_id,
+        part_no=r.part_no,
+        name=session.get(Part, r.part_no).name,
+        qty=r.qty,
+        status=r.status,
+        start=appt.start_at.isoformat(),
+        vin=appt.vin,
+    )
+
+
+@router.put(
+    "/service-appointments/{appointment_id}/parts/{part_no}",
+    response_model=schemas.ReservationList,
+    responses={409: {"description": "part_out_of_stock, appointment_not_booked"}},
+)
+def reserve_part(
+    appointment_id: str,
+    part_no: PartNoPath,
+    body: schemas.ReserveIn,
+    who: DealerStaff,
+    session: DbSession,
+):
+    """Hold `qty` of a part for a booked visit (0 gives it back); the visit's held parts."""
+    service.reserve_part(session, who, appointment_id, part_no, body.qty, now=utcnow())
+    return visit_parts(appointment_id, who, session)
+
+
+@router.get("/service-appointments/{appointment_id}/parts", response_model=schemas.ReservationList)
+def visit_parts(appointment_id: str, who: DealerStaff, session: ReadSession):
+    appt = service.appointment_for(session, who, appointment_id)
+    return schemas.ReservationList(
+        items=[
+            reservation_out(session, r, appt)
+            for r in parts.reservations(session, appt.id, held_only=False)
+        ]
+    )
+
+
+@router.get("/dealer/parts/reservations", response_model=schemas.ReservationList)
+def dealer_reservations(who: DealerStaff, session: ReadSession):
+    """Parts held for the dealer's booked visits, soonest visit first."""
+    return schemas.ReservationList(
+        items=[
+            reservation_out(session, r, a) for r, a in parts.held_by_dealer(session, who.dealer_id)
+        ]
+    )
 
 
 # --- recalls --------------------------------------------------------------------------------

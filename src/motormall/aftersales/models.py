@@ -71,16 +71,42 @@ class Part(Base):
 
 
 class PartStock(Base):
-    """What a dealer holds of a part. Consumed by a conditional UPDATE; the CHECK stands
-    behind it, so stock never goes negative however many visits complete at once."""
+    """What a dealer holds of a part, and how much of it is promised to booked visits.
+    Reserved and consumed by conditional UPDATEs; the CHECKs stand behind them, so stock never
+    goes negative nor below what is promised, however many visits act at once."""
 
     __tablename__ = "part_stock"
-    __table_args__ = (CheckConstraint("on_hand >= 0", name="on_hand_not_negative"),)
+    __table_args__ = (
+        CheckConstraint("on_hand >= 0", name="on_hand_not_negative"),
+        CheckConstraint("reserved >= 0 AND reserved <= on_hand", name="reserved_within_on_hand"),
+    )
 
     dealer_id: Mapped[int] = mapped_column(ForeignKey("dealers.id"), primary_key=True)
     part_no: Mapped[str] = mapped_column(ForeignKey("parts.part_no"), primary_key=True)
     on_hand: Mapped[int] = mapped_column(Integer, default=0)
+    reserved: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     reorder_level: Mapped[int] = mapped_column(Integer, default=0)
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
+
+
+class PartReservation(Base):
+    """Parts set aside for a booked visit: held until the visit is completed (consumed) or
+    cancelled (released)."""
+
+    __tablename__ = "part_reservations"
+    __table_args__ = (CheckConstraint("qty > 0", name="reservation_qty_positive"),)
+
+    appointment_id: Mapped[str] = mapped_column(
+        ForeignKey("service_appointments.id", ondelete="CASCADE"), primary_key=True
+    )
+    part_no: Mapped[str] = mapped_column(ForeignKey("parts.part_no"), primary_key=True)
+    dealer_id: Mapped[int] = mapped_column(ForeignKey("dealers.id"))
+    qty: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default="held")  # held|released|consumed
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class MaintenanceNotice(Base):

@@ -90,6 +90,26 @@ class StockOut(BaseModel):
     on_hand: int
     reorder_level: int
     low: bool
+    reserved: int = 0
+    available: int = 0
+
+
+class ReserveIn(BaseModel):
+    qty: int = Field(ge=0, le=1000)
+
+
+class ReservationOut(BaseModel):
+    appointment_id: str
+    part_no: str
+    name: str
+    qty: int
+    status: str
+    start: str
+    vin: str
+
+
+class ReservationList(BaseModel):
+    items: list[ReservationOut]
 
 
 class StockList(BaseModel):

@@ -231,6 +231,7 @@ def cancel(
         raise Conflict("appointment_not_cancellable", "A completed visit cannot be cancelled.")
     appt.status, appt.cancelled_at = "cancelled", now
     session.execute(delete(BaySlot).where(BaySlot.appointment_id == appt.id))
+    parts_service.release(session, appt.id)
     events.publish(
         session,
         ServiceCancelled(
@@ -242,6 +243,20 @@ def cancel(
         ),
     )
     return appt
+
+
+def reserve_part(
+    session: Session, who: Principal, appointment_id: str, part_no: str, qty: int, *, now
+):
+    """The servicing dealer's staff set aside `qty` of a part for a booked visit."""
+    appt = session.scalar(
+        select(ServiceAppointment).where(ServiceAppointment.id == appointment_id).with_for_update()
+    )
+    if appt is None or not (who.is_dealer and who.dealer_id == appt.dealer_id):
+        raise NotFound("not_found", "No such appointment.")
+    if appt.status != "booked":
+        raise Conflict("appointment_not_booked", "Parts are reserved for booked visits only.")
+    return parts_service.reserve(session, appt.dealer_id, appt.id, part_no, qty, now=now)
 
 
 @dataclass(frozen=True)
@@ -275,7 +290,8 @@ def complete(
     used: dict[str, int] = {}
     for p in parts:
         used[p.part_no] = used.get(p.part_no, 0) + p.qty
-    parts_service.consume(session, appt.dealer_id, used)  # once: a completed visit returned above
+    # once: a completed visit returned above
+    parts_service.consume(session, appt.dealer_id, used, appointment_id=appt.id)
     appt.status, appt.completed_at, appt.completed_by = "completed", now, who.user_id
     appt.odometer_km, appt.work = odometer_km, work
     appt.parts = [{"part_no": p.part_no, "qty": p.qty} for p in parts]

@@ -1,4 +1,4 @@
-"""after-sales, continued: reminders and maintenance notices; recalls
+"""after-sales, continued: reminders and maintenance notices; recalls; part reservations
 
 Revision ID: 0018
 Revises: 0014
@@ -59,9 +59,34 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("recall_id", "vin"),
     )
     op.create_index("ix_recall_notices_customer", "recall_notices", ["customer_id"])
+    with op.batch_alter_table("part_stock", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("reserved", sa.Integer(), nullable=False, server_default="0"))
+        batch_op.create_check_constraint(
+            "reserved_within_on_hand", "reserved >= 0 AND reserved <= on_hand"
+        )
+    op.create_table(
+        "part_reservations",
+        sa.Column("appointment_id", sa.String(length=32), nullable=False),
+        sa.Column("part_no", sa.String(length=40), nullable=False),
+        sa.Column("dealer_id", sa.Integer(), nullable=False),
+        sa.Column("qty", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("created_at", UTC(), nullable=False),
+        sa.CheckConstraint("qty > 0", name="reservation_qty_positive"),
+        sa.ForeignKeyConstraint(
+            ["appointment_id"], ["service_appointments.id"], ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(["part_no"], ["parts.part_no"]),
+        sa.ForeignKeyConstraint(["dealer_id"], ["dealers.id"]),
+        sa.PrimaryKeyConstraint("appointment_id", "part_no"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("part_reservations")
+    with op.batch_alter_table("part_stock", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("ck_part_stock_reserved_within_on_hand"), type_="check")
+        batch_op.drop_column("reserved")
     op.drop_index("ix_recall_notices_customer", table_name="recall_notices")
     op.drop_table("recall_notices")
     op.drop_table("recalls")
