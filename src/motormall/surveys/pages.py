@@ -53,6 +53,7 @@ def answer_page(
     nps: Annotated[str, Form(max_length=2)] = "",
     incentive_offered: Annotated[str, Form(max_length=3)] = "",
     comment: Annotated[str, Form(max_length=2000)] = "",
+    resolved: Annotated[str, Form(max_length=3)] = "",
     csrf_token: Annotated[str, Form()] = "",
 ):
     try:
@@ -66,6 +67,7 @@ def answer_page(
             nps=int(nps),
             incentive_offered=incentive_offered == "yes",
             comment=comment.strip(),
+            resolved={"yes": True, "no": False}.get(resolved),
             now=utcnow(),
         )
     except DomainError as exc:

@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session
 
 from motormall.notifications.service import notify
 from motormall.platform import events
-from motormall.platform.errors import Conflict, NotFound
+from motormall.platform.errors import Conflict, Invalid, NotFound
 from motormall.surveys import cases, rules
 from motormall.surveys import integrity as integrity_rules
 from motormall.surveys.events import SurveyAnswered
 from motormall.surveys.models import Survey
 
-ABOUT = ("handover", "service")
+ABOUT = ("handover", "service", "case")
 
 
 def create(
@@ -88,11 +88,15 @@ def answer(
     incentive_offered: bool,
     comment: str,
     now: dt.datetime,
+    resolved: bool | None = None,
 ) -> Survey:
     """Record the one answer a token takes: a conditional UPDATE, so of two answers at once
     exactly one lands (409 `already_answered` for the other); an expired token → 409
-    `survey_expired`. A dissatisfied answer opens a case for the dealer's manager."""
+    `survey_expired`. A dissatisfied answer opens a case for the dealer's manager; on a
+    survey about a closed case, `resolved` is required and "no" reopens that case instead."""
     survey = by_token(session, token)
+    if survey.about == "case" and resolved is None:
+        raise Invalid("resolved_required", "Tell us whether your problem was resolved.")
     if survey.answered_at is not None:
         raise Conflict("already_answered", "This survey has already been answered. Thank you.")
     if survey.expires_at <= now:
@@ -106,6 +110,7 @@ def answer(
             nps=nps,
             incentive_offered=incentive_offered,
             comment=comment,
+            resolved=resolved if survey.about == "case" else None,
         )
         .execution_options(synchronize_session=False)
     )
@@ -123,7 +128,10 @@ def answer(
             dissatisfied=unhappy,
         ),
     )
-    if unhappy:
+    if survey.about == "case":
+        case_id = survey.subject_id.split(":")[0]
+        cases.answered_after_close(session, case_id, resolved=bool(resolved), now=now)
+    elif unhappy:
         cases.open_for_survey(session, survey, now=now)
     return survey
 

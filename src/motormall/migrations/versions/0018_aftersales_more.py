@@ -1,4 +1,5 @@
-"""after-sales, continued: reminders and maintenance notices; recalls; part reservations
+"""after-sales, continued: reminders and maintenance notices; recalls; part reservations;
+complaint cases and the question after a case closes
 
 Revision ID: 0018
 Revises: 0014
@@ -81,8 +82,25 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("appointment_id", "part_no"),
     )
 
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("source", sa.String(length=20), nullable=False, server_default="survey")
+        )
+        batch_op.add_column(sa.Column("about", sa.String(length=20), nullable=True))
+        batch_op.add_column(sa.Column("text", sa.Text(), nullable=True))
+        batch_op.add_column(
+            sa.Column("resolutions", sa.Integer(), nullable=False, server_default="0")
+        )
+    with op.batch_alter_table("surveys", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("resolved", sa.Boolean(), nullable=True))
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("surveys", schema=None) as batch_op:
+        batch_op.drop_column("resolved")
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        for column in ("resolutions", "text", "about", "source"):
+            batch_op.drop_column(column)
     op.drop_table("part_reservations")
     with op.batch_alter_table("part_stock", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("ck_part_stock_reserved_within_on_hand"), type_="check")
