@@ -18,6 +18,7 @@ import motormall.handlers  # noqa: F401  every domain's event handlers and ports
 import motormall.jobs  # noqa: F401  the embedded consumer must know every task
 from motormall import __version__
 from motormall.aftersales.api import router as aftersales_router
+from motormall.aftersales.pages import router as aftersales_pages_router
 from motormall.catalog.api import router as catalog_router
 from motormall.customers.api import router as customers_router
 from motormall.customers.pages import router as customer_pages_router
@@ -116,6 +117,7 @@ def create_app(
     app.include_router(vision_pages_router)
     app.include_router(finance_pages_router)
     app.include_router(survey_pages_router)
+    app.include_router(aftersales_pages_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz", tags=["ops"])

@@ -26,3 +26,10 @@ def owners(session: Session, vins=None) -> dict[str, str]:
         if vin not in latest or at > latest[vin][0]:
             latest[vin] = (at, customer_id)
     return {vin: customer_id for vin, (_, customer_id) in latest.items()}
+
+
+def cars_of(session: Session, customer_id: str) -> list[str]:
+    """The VINs a customer bought here or brought in for service, in VIN order."""
+    sold = select(Order.vin).where(Order.customer_id == customer_id, Order.status == "handed_over")
+    seen = select(ServiceAppointment.vin).where(ServiceAppointment.customer_id == customer_id)
+    return sorted({*session.scalars(sold), *session.scalars(seen)})

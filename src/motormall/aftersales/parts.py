@@ -157,3 +157,8 @@ def held_by_dealer(session: Session, dealer_id: int):
             .order_by(ServiceAppointment.start_at, PartReservation.part_no)
         ).all()
     )
+
+
+def names(session: Session, part_nos) -> dict[str, str]:
+    rows = session.execute(select(Part.part_no, Part.name).where(Part.part_no.in_(list(part_nos))))
+    return dict(rows.all())
