@@ -2,12 +2,13 @@
 bookings and history; the carmaker's integrity list. English and Chinese."""
 
 import datetime as dt
+import secrets
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from motormall.aftersales import parts
 from motormall.platform.auth import User
-from motormall.surveys.models import Case
+from motormall.surveys.models import Case, Survey
 from tests import factories as f
 from tests.aftersales.helpers import at, book, day
 from tests.web.test_checkout import _login
@@ -118,13 +119,34 @@ def test_the_customer_books_moves_and_cancels_from_the_service_page(client, db):
 
 
 def test_the_integrity_list_puts_flagged_dealers_first(client, db):
-    from tests.surveys.test_surveys_api import GOOD, _serviced
-
-    net, buyer, item = _serviced(client, db)
-    client.post(f"/api/v1/surveys/{item['token']}", json={**GOOD, "incentive_offered": True})
+    net = f.network(db)
+    now = dt.datetime.now(dt.UTC)
+    with db.transaction() as s:
+        uid = s.scalar(select(User.id).where(User.email == "buyer@test.dev"))
+        for i in range(30):
+            s.add(
+                Survey(
+                    token=secrets.token_urlsafe(24),
+                    customer_id=uid,
+                    dealer_id=net["dealers"]["SH-2" if i < 10 else "SH-1"],
+                    about="service",
+                    subject_id=f"s{i}",
+                    created_at=now - dt.timedelta(days=1),
+                    expires_at=now + dt.timedelta(days=20),
+                    answered_at=now,
+                    csat=4,
+                    nps=8,
+                    incentive_offered=10 <= i < 15,  # 5 of SH-1's 20 customers say so
+                )
+            )
     _login(client, "admin@test.dev")
     page = client.get("/oem/survey-integrity").text
-    assert 'data-dealer="SH-1" class="flagged"' in page
+    assert 'data-dealer="SH-1" class="flagged"' in page and 'data-dealer="SH-2">' in page
+    assert page.index("SH-1") < page.index('data-dealer="SH-2"')
     assert "Customers report incentives for ratings" in page
+    assert (
+        "客户反映以好处换好评"
+        in client.get("/oem/survey-integrity", headers={"Accept-Language": "zh-CN"}).text
+    )
     _login(client, "buyer@test.dev")
     assert client.get("/oem/survey-integrity", follow_redirects=False).status_code == 303

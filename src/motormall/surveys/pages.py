@@ -154,8 +154,9 @@ def integrity_page(request: Request, session: ReadSession):
     if who is None or who.role != Role.oem_admin:
         return _login_first("/oem/survey-integrity")
     rows = []
-    for dealer in session.scalars(select(Dealer).order_by(Dealer.code)):
-        report = service.integrity(session, dealer.id)
+    network = service.network_counts(session)
+    for dealer in session.scalars(select(Dealer).where(Dealer.id.in_(list(network)))):
+        report = service.integrity(session, dealer.id, network=network)
         if report.responses:
             rows.append((dealer, report))
     rows.sort(key=lambda r: (-len(r[1].flags), r[0].code))

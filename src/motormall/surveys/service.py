@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -136,8 +136,26 @@ def answer(
     return survey
 
 
-def integrity(session: Session, dealer_id: int) -> integrity_rules.Report:
-    """The dealer's answered surveys weighed against the rest of the network's."""
+def network_counts(session: Session) -> dict[int, tuple[int, int, int]]:
+    """(perfect, unhappy, responses) of every dealer's answered surveys."""
+    rows = session.execute(
+        select(
+            Survey.dealer_id,
+            func.count().filter(Survey.csat == 5, Survey.nps == 10),
+            func.count().filter(or_(Survey.csat <= 3, Survey.nps <= 6)),
+            func.count(),
+        )
+        .where(Survey.answered_at.is_not(None))
+        .group_by(Survey.dealer_id)
+    )
+    return {d: (int(k), int(u), int(n)) for d, k, u, n in rows}
+
+
+def integrity(
+    session: Session, dealer_id: int, *, network: dict | None = None
+) -> integrity_rules.Report:
+    """The dealer's answered surveys weighed against the rest of the network's (`network`:
+    `network_counts`, passed in when screening many dealers)."""
     rows = session.execute(
         select(
             Survey.csat, Survey.nps, Survey.incentive_offered, Survey.created_at, Survey.answered_at
@@ -149,12 +167,11 @@ def integrity(session: Session, dealer_id: int) -> integrity_rules.Report:
         )
         for c, n, i, s, a in rows
     ]
-    others = session.execute(
-        select(
-            func.count(),
-            func.count().filter(Survey.csat == 5, Survey.nps == 10),
-        ).where(Survey.dealer_id != dealer_id, Survey.answered_at.is_not(None))
-    ).one()
+    network = network_counts(session) if network is None else network
+    others = [c for d, c in network.items() if d != dealer_id]
     return integrity_rules.assess(
-        answers, network_responses=int(others[0]), network_perfect=int(others[1])
+        answers,
+        network_responses=sum(n for _, _, n in others),
+        network_perfect=sum(k for k, _, _ in others),
+        fit=integrity_rules.fit_network(others),
     )
