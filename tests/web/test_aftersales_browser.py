@@ -5,7 +5,7 @@ import pytest
 
 from tests import factories as f
 from tests.aftersales.helpers import day
-from tests.web.test_browser import ARTIFACTS, browser, page  # noqa: F401  fixtures
+from tests.web.test_browser import ARTIFACTS, browser  # noqa: F401  the fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -17,11 +17,26 @@ def _login(pg, live_server, email, next_path):
     pg.click("form.narrow button[type=submit]")
 
 
-def test_a_customer_books_then_moves_a_service_visit(db, live_server, page):  # noqa: F811
+@pytest.mark.parametrize("width,height", [(390, 844), (1280, 800)])
+def test_a_customer_books_then_moves_a_service_visit(db, live_server, browser, width, height):  # noqa: F811
     f.network(db)
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="en-US")
+    page = context.new_page()
+    try:
+        _book_move_cancel(page, live_server, width)
+    except Exception:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"booking-{width}.png"), full_page=True)
+        raise
+    finally:
+        context.close()
+
+
+def _book_move_cancel(page, live_server, width):
     vin = f.vin(900)
     _login(page, live_server, "buyer@test.dev", "/me/service")
     page.wait_for_url("**/me/service")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width  # no sideways scroll
     page.fill("input[name=vin]", vin)
     page.select_option("select[name=dealer]", "SH-1")
     page.select_option("select[name=kind]", "maintenance")
