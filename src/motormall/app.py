@@ -20,6 +20,7 @@ from motormall import __version__
 from motormall.aftersales.api import router as aftersales_router
 from motormall.analytics.api import router as analytics_router
 from motormall.analytics.pages import router as analytics_pages_router
+from motormall.aftersales.pages import router as aftersales_pages_router
 from motormall.catalog.api import router as catalog_router
 from motormall.customers.api import router as customers_router
 from motormall.customers.identity_api import router as identity_router
@@ -135,6 +136,7 @@ def create_app(
     app.include_router(dealer_drive_pages_router)
     app.include_router(testdrive_pages_router)
     app.include_router(analytics_pages_router)
+    app.include_router(aftersales_pages_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz", tags=["ops"])

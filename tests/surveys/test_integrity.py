@@ -38,10 +38,45 @@ def test_an_honestly_good_dealer_and_a_small_sample_are_not_flagged():
 
 
 def test_incentives_and_answers_on_the_spot_are_flagged_and_left_out_of_csat():
-    r = assess(_answers(4, 16, incentive=2, spot=5), network_perfect=30, network_responses=100)
+    r = assess(_answers(4, 16, incentive=5, spot=5), network_perfect=30, network_responses=100)
     assert _codes(r) == {"incentives_reported", "answered_on_the_spot"}
-    assert r.responses == 20 and r.csat == 4.2
-    assert r.csat_without_flagged == 4.15  # 2 fives with incentives and 5 fours left out
+    assert r.responses == 20 and r.csat == 4.25
+    assert r.csat_without_flagged == 4.0  # 5 fives with incentives and 5 fours left out
+
+
+def test_one_mistaken_incentive_report_is_not_a_flag_many_are():
+    assert (
+        assess(_answers(4, 96, incentive=1), network_perfect=30, network_responses=100).flags == []
+    )
+    (flag,) = assess(_answers(4, 96, incentive=6), network_perfect=30, network_responses=100).flags
+    assert flag["code"] == "incentives_reported" and flag["evidence"]["p_value"] < 0.001
+
+
+def _network(n_dealers=60):
+    """(perfect, unhappy, responses) per dealer: better dealers have both more perfect and
+    fewer unhappy answers."""
+    counts = []
+    for i in range(n_dealers):
+        good = i / n_dealers  # from the worst to the best dealer
+        n = 200
+        counts.append((int(n * (0.08 + 0.3 * good)), int(n * (0.35 - 0.3 * good)), n))
+    return counts
+
+
+def test_an_honestly_excellent_dealer_is_not_flagged_a_stuffing_one_is():
+    from motormall.surveys.integrity import fit_network
+
+    fit = fit_network(_network())
+    # an excellent dealer: many perfect scores and few unhappy customers
+    excellent = [Answer(5, 10, False, 3600)] * 76 + [Answer(4, 8, False, 3600)] * 114
+    excellent += [Answer(3, 6, False, 3600)] * 10
+    assert assess(excellent, network_perfect=3000, network_responses=12000, fit=fit).flags == []
+    # the same share of perfect scores with an ordinary dealer's share of unhappy customers
+    stuffed = [Answer(5, 10, False, 3600)] * 76 + [Answer(4, 8, False, 3600)] * 84
+    stuffed += [Answer(3, 6, False, 3600)] * 40
+    (flag,) = assess(stuffed, network_perfect=3000, network_responses=12000, fit=fit).flags
+    assert flag["code"] == "perfect_scores_above_network"
+    assert flag["evidence"]["unhappy_share"] == 0.2 and flag["evidence"]["expected_share"] < 0.25
 
 
 def test_the_admin_sees_a_dealers_integrity_others_do_not(client, db):
@@ -69,7 +104,7 @@ def test_the_admin_sees_a_dealers_integrity_others_do_not(client, db):
                     answered_at=now,
                     csat=5 if perfect else 3,
                     nps=10 if perfect else 7,
-                    incentive_offered=i == 0,
+                    incentive_offered=i < 5,
                 )
             )
     admin = f.token(client, net["users"]["admin"])

@@ -33,3 +33,13 @@ class ServiceCompleted(Event):
     vin: str
     kind: str
     odometer_km: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceRescheduled(Event):
+    type = "service.rescheduled"
+    entity_type = "service_appointment"
+
+    vin: str
+    start: str
+    previous_start: str

@@ -61,3 +61,54 @@ def fits(
     if start not in candidate_starts(opening_hours, timezone, local.date(), kind, now=now):
         return "outside_opening_hours"
     return None
+
+
+# --- reminders and maintenance --------------------------------------------------------------
+
+# The owner is reminded this long before the appointment (a booking made later is not).
+REMINDER_AHEAD = dt.timedelta(days=1)
+# Maintenance falls due this long after the last maintenance (or the handover), or this many
+# km later by the odometer last seen, whichever comes first.
+MAINTENANCE_EVERY = dt.timedelta(days=365)
+MAINTENANCE_EVERY_KM = 10_000
+
+
+def reminder_at(start: dt.datetime, *, now: dt.datetime) -> dt.datetime | None:
+    """When to remind the owner of an appointment at `start`, or None if that moment passed."""
+    at = start - REMINDER_AHEAD
+    return at if at > now else None
+
+
+def maintenance_due(
+    *, base_at: dt.datetime, base_km: int | None, last_km: int | None, now: dt.datetime
+) -> str | None:
+    """Why a car is due for maintenance (`time` or `mileage`), or None. `base_*` is the last
+    maintenance (or the handover); `last_km` the highest odometer reading seen since."""
+    if base_km is not None and last_km is not None and last_km - base_km >= MAINTENANCE_EVERY_KM:
+        return "mileage"
+    if now - base_at >= MAINTENANCE_EVERY:
+        return "time"
+    return None
+
+
+# --- recalls --------------------------------------------------------------------------------
+
+
+def _line(vin: str) -> str:
+    """What a production run shares: the maker and model code (1-8) and year and plant
+    (10-11); position 9 is the check digit, different for every car."""
+    return vin[:8] + vin[9:11]
+
+
+def recall_range_fault(vin_from: str, vin_to: str) -> str | None:
+    """Why two VINs do not bound a production range (`line`, `order`), or None."""
+    if _line(vin_from) != _line(vin_to):
+        return "line"
+    if vin_from[11:] > vin_to[11:]:
+        return "order"
+    return None
+
+
+def in_recall_range(vin: str, vin_from: str, vin_to: str) -> bool:
+    """Whether `vin` is in the production range (its serial, positions 12-17, inclusive)."""
+    return _line(vin) == _line(vin_from) and vin_from[11:] <= vin[11:] <= vin_to[11:]

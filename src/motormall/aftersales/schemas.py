@@ -17,6 +17,10 @@ class AppointmentIn(BaseModel):
     kind: Kind
 
 
+class RescheduleIn(BaseModel):
+    start: dt.datetime
+
+
 class AppointmentOut(BaseModel):
     id: str
     status: str
@@ -86,7 +90,66 @@ class StockOut(BaseModel):
     on_hand: int
     reorder_level: int
     low: bool
+    reserved: int = 0
+    available: int = 0
+
+
+class ReserveIn(BaseModel):
+    qty: int = Field(ge=0, le=1000)
+
+
+class ReservationOut(BaseModel):
+    appointment_id: str
+    part_no: str
+    name: str
+    qty: int
+    status: str
+    start: str
+    vin: str
+
+
+class ReservationList(BaseModel):
+    items: list[ReservationOut]
 
 
 class StockList(BaseModel):
     items: list[StockOut]
+
+
+Vin = Annotated[str, Field(min_length=1, max_length=40)]
+
+
+class RecallIn(BaseModel):
+    brand: str = Field(min_length=1, max_length=20)
+    model: str | None = Field(default=None, min_length=1, max_length=80)
+    vin_from: Vin | None = None
+    vin_to: Vin | None = None
+    vins: list[Vin] = Field(default_factory=list, max_length=10_000)
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(min_length=1, max_length=4000)
+
+
+class RecallOut(BaseModel):
+    id: int
+    brand: str
+    model: str | None
+    vin_from: str | None
+    vin_to: str | None
+    vins: list[str]
+    title: str
+    description: str
+    created_at: str
+    owners_notified: int
+    repaired: int
+
+
+class MyRecall(BaseModel):
+    recall_id: int
+    vin: str
+    title: str
+    description: str
+    notified_at: str
+
+
+class MyRecalls(BaseModel):
+    items: list[MyRecall]

@@ -6,18 +6,23 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from motormall.aftersales import parts as parts_service
-from motormall.aftersales import rules
-from motormall.aftersales.events import ServiceBooked, ServiceCancelled, ServiceCompleted
+from motormall.aftersales import recalls, rules
+from motormall.aftersales.events import (
+    ServiceBooked,
+    ServiceCancelled,
+    ServiceCompleted,
+    ServiceRescheduled,
+)
 from motormall.aftersales.models import BaySlot, ServiceAppointment
 from motormall.catalog.models import Dealer
 from motormall.catalog.vin import normalise_vin
 from motormall.orders.models import Order
-from motormall.platform import events
+from motormall.platform import events, jobs
 from motormall.platform.auth import Principal
 from motormall.platform.errors import Conflict, Invalid, NotFound
 
@@ -72,39 +77,43 @@ class BookRequest:
     kind: str
 
 
-def book(
-    session: Session, who: Principal, req: BookRequest, *, now: dt.datetime
-) -> ServiceAppointment:
-    """Hold the first bay free for the whole job. The slot rows' primary key settles a race:
-    a loser of one bay tries the next, and with none left gets 409 `slot_taken`."""
-    _check_kind(req.kind)
-    vin = normalise_vin(req.vin)
-    dealer = dealer_by_code(session, req.dealer)
-    start = req.start if req.start.tzinfo else req.start.replace(tzinfo=dt.UTC)
-    why = rules.fits(dealer.opening_hours, dealer.timezone, start, req.kind, now=now)
+def _checked_start(dealer: Dealer, start: dt.datetime, kind: str, *, now: dt.datetime):
+    start = start if start.tzinfo else start.replace(tzinfo=dt.UTC)
+    why = rules.fits(dealer.opening_hours, dealer.timezone, start, kind, now=now)
     if why == "appointment_in_past":
         raise Invalid(why, "The appointment must start in the future.")
     if why:
         raise Invalid(why, "The job does not fit in the dealer's opening hours at that time.")
-    start = start.astimezone(dt.UTC)
-    slots = rules.slots_of(start, req.kind)
-    taken = _taken(session, dealer.id, slots)
+    return start.astimezone(dt.UTC)
+
+
+def _hold_bay(
+    session: Session, dealer: Dealer, appointment: ServiceAppointment, start: dt.datetime
+) -> bool:
+    """Give `appointment` the first bay free for its whole job from `start` (its old slots,
+    if any, are given up in the same savepoint). The slot rows' primary key settles a race:
+    a loser of one bay tries the next. False if no bay is free (nothing changed)."""
+    slots = rules.slots_of(start, appointment.kind)
+    taken = {
+        (bay, s)
+        for bay, s, owner in session.execute(
+            select(BaySlot.bay, BaySlot.slot_start, BaySlot.appointment_id).where(
+                BaySlot.dealer_id == dealer.id, BaySlot.slot_start.in_(slots)
+            )
+        )
+        if owner != appointment.id
+    }
     for bay in range(1, dealer.service_bays + 1):
         if any((bay, s) in taken for s in slots):
             continue
-        appointment = ServiceAppointment(
-            customer_id=who.user_id,
-            dealer_id=dealer.id,
-            vin=vin,
-            kind=req.kind,
-            bay=bay,
-            start_at=start,
-            end_at=start + rules.duration(req.kind),
-            created_at=now,
-        )
         try:
             with session.begin_nested():
-                session.add(appointment)
+                if inspect(appointment).persistent:
+                    session.execute(delete(BaySlot).where(BaySlot.appointment_id == appointment.id))
+                else:
+                    session.add(appointment)
+                appointment.bay, appointment.start_at = bay, start
+                appointment.end_at = start + rules.duration(appointment.kind)
                 session.flush()
                 session.add_all(
                     BaySlot(
@@ -115,20 +124,84 @@ def book(
                 session.flush()
         except IntegrityError:
             continue  # another booking took this bay a moment ago
-        events.publish(
+        return True
+    return False
+
+
+def _queue_reminder(session: Session, appt: ServiceAppointment, *, now: dt.datetime) -> None:
+    """The day-before reminder, queued after commit to run at its time; the job checks that
+    the appointment still starts then (a cancelled or moved one is not reminded)."""
+    at = rules.reminder_at(appt.start_at, now=now)
+    if at is not None:
+        jobs.after_commit(
             session,
-            ServiceBooked(
-                entity_id=appointment.id,
-                customer_id=who.user_id,
-                dealer_ids=(dealer.id,),
-                at=now,
-                vin=vin,
-                kind=req.kind,
-                start=start.isoformat(),
-            ),
+            "aftersales.remind",
+            appt.id,
+            appt.start_at.isoformat(),
+            delay=(at - now).total_seconds(),
         )
-        return appointment
-    raise Conflict("slot_taken", "No bay is free for that time; choose another start time.")
+
+
+def book(
+    session: Session, who: Principal, req: BookRequest, *, now: dt.datetime
+) -> ServiceAppointment:
+    """Hold the first bay free for the whole job; with none left, 409 `slot_taken`."""
+    _check_kind(req.kind)
+    vin = normalise_vin(req.vin)
+    dealer = dealer_by_code(session, req.dealer)
+    start = _checked_start(dealer, req.start, req.kind, now=now)
+    appointment = ServiceAppointment(
+        customer_id=who.user_id, dealer_id=dealer.id, vin=vin, kind=req.kind, created_at=now
+    )
+    if not _hold_bay(session, dealer, appointment, start):
+        raise Conflict("slot_taken", "No bay is free for that time; choose another start time.")
+    events.publish(
+        session,
+        ServiceBooked(
+            entity_id=appointment.id,
+            customer_id=who.user_id,
+            dealer_ids=(dealer.id,),
+            at=now,
+            vin=vin,
+            kind=req.kind,
+            start=start.isoformat(),
+        ),
+    )
+    _queue_reminder(session, appointment, now=now)
+    return appointment
+
+
+def reschedule(
+    session: Session, who: Principal, appointment_id: str, start: dt.datetime, *, now: dt.datetime
+) -> ServiceAppointment:
+    """Move a booked appointment to `start` under the booking's rules (opening hours, the
+    future, a free bay). Moving it to where it already is changes nothing; with no bay free
+    at the new time it keeps its old time and 409 `slot_taken`."""
+    appt = appointment_for(session, who, appointment_id, lock=True)
+    if appt.status != "booked":
+        raise Conflict("appointment_not_reschedulable", "Only a booked appointment can be moved.")
+    dealer = session.get(Dealer, appt.dealer_id)
+    start = _checked_start(dealer, start, appt.kind, now=now)
+    if start == appt.start_at:
+        return appt
+    previous = appt.start_at
+    if not _hold_bay(session, dealer, appt, start):
+        raise Conflict("slot_taken", "No bay is free for that time; choose another start time.")
+    appt.reminded_at = None
+    events.publish(
+        session,
+        ServiceRescheduled(
+            entity_id=appt.id,
+            customer_id=appt.customer_id,
+            dealer_ids=(appt.dealer_id,),
+            at=now,
+            vin=appt.vin,
+            start=start.isoformat(),
+            previous_start=previous.isoformat(),
+        ),
+    )
+    _queue_reminder(session, appt, now=now)
+    return appt
 
 
 def appointment_for(
@@ -158,6 +231,7 @@ def cancel(
         raise Conflict("appointment_not_cancellable", "A completed visit cannot be cancelled.")
     appt.status, appt.cancelled_at = "cancelled", now
     session.execute(delete(BaySlot).where(BaySlot.appointment_id == appt.id))
+    parts_service.release(session, appt.id)
     events.publish(
         session,
         ServiceCancelled(
@@ -169,6 +243,20 @@ def cancel(
         ),
     )
     return appt
+
+
+def reserve_part(
+    session: Session, who: Principal, appointment_id: str, part_no: str, qty: int, *, now
+):
+    """The servicing dealer's staff set aside `qty` of a part for a booked visit."""
+    appt = session.scalar(
+        select(ServiceAppointment).where(ServiceAppointment.id == appointment_id).with_for_update()
+    )
+    if appt is None or not (who.is_dealer and who.dealer_id == appt.dealer_id):
+        raise NotFound("not_found", "No such appointment.")
+    if appt.status != "booked":
+        raise Conflict("appointment_not_booked", "Parts are reserved for booked visits only.")
+    return parts_service.reserve(session, appt.dealer_id, appt.id, part_no, qty, now=now)
 
 
 @dataclass(frozen=True)
@@ -202,11 +290,14 @@ def complete(
     used: dict[str, int] = {}
     for p in parts:
         used[p.part_no] = used.get(p.part_no, 0) + p.qty
-    parts_service.consume(session, appt.dealer_id, used)  # once: a completed visit returned above
+    # once: a completed visit returned above
+    parts_service.consume(session, appt.dealer_id, used, appointment_id=appt.id)
     appt.status, appt.completed_at, appt.completed_by = "completed", now, who.user_id
     appt.odometer_km, appt.work = odometer_km, work
     appt.parts = [{"part_no": p.part_no, "qty": p.qty} for p in parts]
     session.flush()
+    if appt.kind == "recall":
+        recalls.repaired(session, appt.vin, now=now)
     events.publish(
         session,
         ServiceCompleted(

@@ -132,7 +132,8 @@ SELECT survey_dealer_id, count(*), sum(csat),
     count(*) FILTER (WHERE incentive),
     count(*) FILTER (WHERE survey_seconds < $spot),
     count(*) FILTER (WHERE NOT incentive AND survey_seconds >= $spot),
-    sum(csat) FILTER (WHERE NOT incentive AND survey_seconds >= $spot)
+    sum(csat) FILTER (WHERE NOT incentive AND survey_seconds >= $spot),
+    count(*) FILTER (WHERE csat <= 3 OR nps <= 6)
 FROM events
 WHERE type = 'survey.answered' AND survey_dealer_id IS NOT NULL AND {where}
 GROUP BY 1
@@ -158,6 +159,7 @@ class Answers:
     on_the_spot: int
     clean: int
     clean_csat_sum: int
+    unhappy: int
 
 
 def league(

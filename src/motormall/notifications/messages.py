@@ -89,6 +89,44 @@ TEMPLATES: dict[str, Template] = {
             "your service visit went. Your answer goes to the carmaker only."
         ),
     ),
+    # after-sales (aftersales/reminders.py, aftersales/recalls.py)
+    "service_reminder": Template(
+        N_("Your service visit is tomorrow"),
+        N_(
+            "Your car %(vin)s is expected at %(dealer)s on %(when)s (local time). Need another "
+            "time? Reschedule or cancel from your service bookings."
+        ),
+        channels=(INBOX, EMAIL, SMS),
+    ),
+    "maintenance_due_time": Template(
+        N_("Your car is due for maintenance"),
+        N_(
+            "It has been a year since car %(vin)s was last maintained. Book a maintenance "
+            "visit at a dealer of your choice."
+        ),
+    ),
+    "maintenance_due_mileage": Template(
+        N_("Your car is due for maintenance"),
+        N_(
+            "Car %(vin)s has driven %(km)s km since its last maintenance. Book a maintenance "
+            "visit at a dealer of your choice."
+        ),
+    ),
+    "recall_notice": Template(
+        N_("A recall for your car"),
+        N_(
+            "The carmaker recalls car %(vin)s: %(title)s. The repair is free; book a recall "
+            "visit at a dealer of your choice."
+        ),
+        channels=(INBOX, EMAIL, SMS),
+    ),
+    "survey_case": Template(
+        N_("Was your problem solved?"),
+        N_(
+            "Your dealer marked your case as resolved. The carmaker asks you directly: was it "
+            "really solved? If not, we reopen it."
+        ),
+    ),
     "order_handed_over": Template(
         N_("Enjoy your new car"),
         N_(

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from motormall.catalog.models import Dealer
-from motormall.platform.auth import Principal, Role
+from motormall.platform.auth import Principal, Role, User
 from motormall.platform.db import utcnow
 from motormall.platform.deps import DbSession, ReadSession, require
 from motormall.platform.errors import ERROR_RESPONSES, NotFound
@@ -69,6 +69,7 @@ def answer_survey(token: Token, body: schemas.AnswerIn, session: DbSession):
 
 def case_out(session: Session, c: Case, *, with_events: bool = False) -> schemas.CaseOut:
     survey = session.get(Survey, c.survey_token) if c.survey_token else None
+    customer = session.get(User, c.customer_id)  # the dealer's manager calls them back
     return schemas.CaseOut(
         id=c.id,
         status=c.status,
@@ -81,12 +82,46 @@ def case_out(session: Session, c: Case, *, with_events: bool = False) -> schemas
         csat=survey.csat if survey else None,
         nps=survey.nps if survey else None,
         comment=survey.comment if survey else None,
+        source=c.source,
+        about=c.about,
+        text=c.text,
+        customer_name=customer.name if customer else None,
+        customer_phone=customer.phone if customer else None,
         events=[
             schemas.CaseEventOut(type=e.type, note=e.note, at=e.at.isoformat())
             for e in cases.history(session, c)
         ]
         if with_events
         else None,
+    )
+
+
+@router.post("/me/complaints", status_code=201, response_model=schemas.MyCase)
+def complain(body: schemas.ComplaintIn, who: Customer, session: DbSession):
+    """A complaint about a dealer: it opens a case for that dealer's manager, followed by the
+    carmaker when it is overdue."""
+    c = cases.open_for_complaint(
+        session, who, dealer_code=body.dealer, about=body.about, text=body.text, now=utcnow()
+    )
+    return my_case(session, c)
+
+
+def my_case(session: Session, c: Case) -> schemas.MyCase:
+    return schemas.MyCase(
+        id=c.id,
+        status=c.status,
+        dealer=session.get(Dealer, c.dealer_id).code,
+        source=c.source,
+        about=c.about,
+        created_at=c.created_at.isoformat(),
+        resolved_at=c.resolved_at.isoformat() if c.resolved_at else None,
+    )
+
+
+@router.get("/me/cases", response_model=schemas.MyCases)
+def my_cases(who: Customer, session: ReadSession):
+    return schemas.MyCases(
+        items=[my_case(session, c) for c in cases.customer_cases(session, who.user_id)]
     )
 
 

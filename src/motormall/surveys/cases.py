@@ -14,20 +14,51 @@ from motormall.platform import events, pages
 from motormall.platform.auth import Principal
 from motormall.platform.errors import Conflict, Invalid, NotFound
 from motormall.surveys import rules
-from motormall.surveys.events import CaseEscalated, CaseOpened, CaseResolved
+from motormall.surveys.events import CaseEscalated, CaseOpened, CaseReopened, CaseResolved
 from motormall.surveys.models import Case, CaseEvent, Survey
+
+
+def _due(dealer: Dealer, now: dt.datetime) -> dt.datetime:
+    return sla.due_at(now, rules.CASE_DUE_MINUTES, dealer.opening_hours, dealer.timezone)
 
 
 def open_for_survey(session: Session, survey: Survey, *, now: dt.datetime) -> Case:
     dealer = session.get(Dealer, survey.dealer_id)
-    due = sla.due_at(now, rules.CASE_DUE_MINUTES, dealer.opening_hours, dealer.timezone)
     case = Case(
         dealer_id=dealer.id,
         customer_id=survey.customer_id,
         survey_token=survey.token,
-        due_at=due,
+        source="survey",
+        due_at=_due(dealer, now),
         created_at=now,
     )
+    return _opened(session, case, dealer, now=now)
+
+
+def open_for_complaint(
+    session: Session, who: Principal, *, dealer_code: str, about: str, text: str, now
+) -> Case:
+    """A customer's complaint about a dealer opens a case for that dealer's manager, due in
+    its opening hours like any other (and escalated to the carmaker when overdue)."""
+    if about not in rules.COMPLAINT_ABOUT:
+        raise Invalid("invalid_about", "about must be sales, service, parts or other.")
+    dealer = session.scalar(select(Dealer).where(Dealer.code == dealer_code.strip().upper()))
+    if dealer is None:
+        raise NotFound("dealer_not_found", "No such dealer.")
+    case = Case(
+        dealer_id=dealer.id,
+        customer_id=who.user_id,
+        source="complaint",
+        about=about,
+        text=text,
+        due_at=_due(dealer, now),
+        created_at=now,
+    )
+    return _opened(session, case, dealer, now=now)
+
+
+def _opened(session: Session, case: Case, dealer: Dealer, *, now: dt.datetime) -> Case:
+    due = case.due_at
     session.add(case)
     session.flush()
     session.add(CaseEvent(case_id=case.id, type="opened", note="", at=now))
@@ -99,6 +130,7 @@ def record(
     case.status = rules.status_after(case.status, type)
     if case.status == "resolved":
         case.resolved_at = now
+        case.resolutions += 1  # the question to the customer is about this resolution
         events.publish(
             session,
             CaseResolved(
@@ -138,3 +170,52 @@ def escalate_overdue(session: Session, *, now: dt.datetime, batch: int = 200) ->
         )
     session.flush()
     return len(due)
+
+
+def customer_cases(session: Session, customer_id: str) -> list[Case]:
+    return list(
+        session.scalars(
+            select(Case).where(Case.customer_id == customer_id).order_by(Case.created_at.desc())
+        )
+    )
+
+
+def worklist(session: Session, dealer_id: int, *, limit: int = 200) -> list[Case]:
+    """The dealer's unresolved cases, the most overdue first (due time ascending)."""
+    return list(
+        session.scalars(
+            select(Case)
+            .where(Case.dealer_id == dealer_id, Case.status != "resolved")
+            .order_by(Case.due_at, Case.id)
+            .limit(limit)
+        )
+    )
+
+
+def answered_after_close(
+    session: Session, case_id: str, *, resolved: bool, now: dt.datetime
+) -> Case | None:
+    """The customer's answer to "was it resolved?": no reopens the case (due again in the
+    dealer's opening hours); yes is recorded. Only a resolved case is reopened."""
+    case = session.scalar(select(Case).where(Case.id == case_id).with_for_update())
+    if case is None:
+        return None
+    if not resolved and case.status == "resolved":
+        dealer = session.get(Dealer, case.dealer_id)
+        case.status, case.resolved_at, case.escalated_at = "open", None, None
+        case.due_at = _due(dealer, now)
+        session.add(CaseEvent(case_id=case.id, type="reopened", note="", at=now))
+        events.publish(
+            session,
+            CaseReopened(
+                entity_id=case.id,
+                customer_id=case.customer_id,
+                dealer_ids=(case.dealer_id,),
+                at=now,
+                due_at=case.due_at.isoformat(),
+            ),
+        )
+    elif resolved:
+        session.add(CaseEvent(case_id=case.id, type="confirmed", note="", at=now))
+    session.flush()
+    return case

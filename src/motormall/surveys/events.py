@@ -35,3 +35,13 @@ class CaseEscalated(Event):
 class CaseResolved(Event):
     type = "case.resolved"
     entity_type = "case"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseReopened(Event):
+    """The customer said a resolved case was not resolved."""
+
+    type = "case.reopened"
+    entity_type = "case"
+
+    due_at: str

@@ -1,5 +1,5 @@
-"""How surveys react to other domains' facts: the carmaker asks the customer directly after a
-handover and after a service visit (never through the dealer)."""
+"""How surveys react to facts: the carmaker asks the customer directly after a handover, a
+service visit and a case the dealer closed (never through the dealer)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from motormall.orders.events import OrderHandedOver
 from motormall.orders.models import Order
 from motormall.platform.events import handles
 from motormall.surveys import service
+from motormall.surveys.events import CaseResolved
+from motormall.surveys.models import Case
 
 
 @handles(OrderHandedOver)
@@ -31,5 +33,20 @@ def survey_after_service(session, event) -> None:
         dealer_id=event.dealer_ids[0],
         about="service",
         subject_id=event.entity_id,
+        now=event.at,
+    )
+
+
+@handles(CaseResolved)
+def survey_after_case(session, event) -> None:
+    """Was it really resolved? One question per resolution (a reopened case resolved again
+    asks again)."""
+    case = session.get(Case, event.entity_id)
+    service.create(
+        session,
+        customer_id=case.customer_id,
+        dealer_id=case.dealer_id,
+        about="case",
+        subject_id=f"{case.id}:{case.resolutions}",
         now=event.at,
     )

@@ -7,17 +7,41 @@ network's, how unlikely is the dealer's count? A fixed cut-off ("over 90 % perfe
 flag honest dealers with few answers and miss large ones; the test weighs the count by the
 number of answers. The significance level is 0.001 because the carmaker looks at every
 dealer: with 500 honest dealers about one in two screenings flags one by chance.
+
+Honest dealers differ, though: a well-run one really has more delighted customers, and fewer
+unhappy ones. Against one pooled network share every large, good, honest dealer is "far
+above" it. So, given enough dealers (`fit_network`), the test asks how many perfect scores the
+dealer's own share of unhappy answers (CSAT <= 3 or NPS <= 6) predicts, from the relation
+between the two across the network (a line in log-odds, fitted to the middle 90 % of dealers
+by residual), and flags a dealer whose perfect scores are far above that, allowing for the
+network's spread around the line and the dealer's sample size. Asking customers for perfect
+scores, or handing them a tablet, fills the top box without making unhappy customers happy:
+that is the mark it finds. Measured on 500 simulated dealers in bench/survey_integrity.py.
+
+Incentives: one customer may tick "someone offered me something" by mistake; a dealer is
+flagged when its reports are far more than that noise (INCENTIVE_NOISE) explains, by the same
+one-sided binomial test.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
+import statistics
 from dataclasses import dataclass, field
 
-from scipy.stats import binomtest
+from scipy.stats import binomtest, norm
 
 ALPHA = 0.001
 MIN_RESPONSES = 10  # fewer answers say nothing either way
+# The share of customers of an honest dealer who tick "offered something" by mistake
+# (misreading the question, a manufacturer's promotion taken for the dealer's); a cautious
+# guess, not measured: a dealer needs many more reports than this to be flagged.
+INCENTIVE_NOISE = 0.01
+MIN_DEALERS_FOR_SPREAD = 20  # fewer dealers with enough answers: the pooled share is used
+# Leaving out the top and bottom 5 % of a normal spread keeps 62.3 % of its variance: the
+# fit divides by this so the honest extremes are not taken for outliers.
+TRIMMED_VARIANCE = 0.623
 # Answered this soon after the survey was sent: most likely at the dealer's desk, on a phone
 # the staff held out.
 ON_THE_SPOT = dt.timedelta(minutes=2)
@@ -34,6 +58,10 @@ class Answer:
     @property
     def perfect(self) -> bool:
         return self.csat == 5 and self.nps == 10
+
+    @property
+    def unhappy(self) -> bool:
+        return self.csat <= 3 or self.nps <= 6
 
     @property
     def on_the_spot(self) -> bool:
@@ -53,6 +81,59 @@ def _mean(values) -> float | None:
     return round(sum(values) / len(values), 2) if values else None
 
 
+def _logit(k: float, n: float) -> float:
+    p = (k + 0.5) / (n + 1)
+    return math.log(p / (1 - p))
+
+
+def _logit_var(k: float, n: float) -> float:
+    p = (k + 0.5) / (n + 1)
+    return 1 / ((n + 1) * p * (1 - p))
+
+
+@dataclass(frozen=True)
+class NetworkFit:
+    """log-odds(perfect) = intercept + slope * log-odds(unhappy), and the dealers' spread."""
+
+    intercept: float
+    slope: float
+    spread: float  # variance around the line between dealers, sampling noise taken out
+
+    def expected(self, unhappy: int, n: int) -> float:
+        return self.intercept + self.slope * _logit(unhappy, n)
+
+
+def fit_network(counts: list[tuple[int, int, int]]) -> NetworkFit | None:
+    """The line from (perfect, unhappy, responses) per dealer, least squares over the middle
+    90 % of dealers by residual (a few gaming dealers do not bend it). None when there are too
+    few dealers to say."""
+    rows = [(_logit(u, n), _logit(k, n), k, u, n) for k, u, n in counts if n >= MIN_RESPONSES]
+    if len(rows) < MIN_DEALERS_FOR_SPREAD:
+        return None
+
+    def line(points):
+        mx = statistics.fmean(x for x, *_ in points)
+        my = statistics.fmean(y for _, y, *_ in points)
+        sxx = sum((x - mx) ** 2 for x, *_ in points) or 1e-9
+        slope = sum((x - mx) * (y - my) for x, y, *_ in points) / sxx
+        return my - slope * mx, slope
+
+    intercept, slope = line(rows)
+    ranked = sorted(rows, key=lambda r: r[1] - intercept - slope * r[0])
+    cut = len(ranked) // 20
+    middle = ranked[cut : len(ranked) - cut]
+    intercept, slope = line(middle)
+    residual = statistics.fmean((y - intercept - slope * x) ** 2 for x, y, *_ in middle)
+    noise = statistics.fmean(
+        _logit_var(k, n) + slope**2 * _logit_var(u, n) for _, _, k, u, n in middle
+    )
+    return NetworkFit(intercept, slope, max(residual / TRIMMED_VARIANCE - noise, 0.01))
+
+
+def _one_sided(k: int, n: int, p0: float) -> float:
+    return float(binomtest(k, n, p0, alternative="greater").pvalue)
+
+
 @dataclass(frozen=True)
 class Tally:
     """A dealer's answers counted: what the signals need, so a caller that counts in SQL
@@ -62,43 +143,82 @@ class Tally:
     perfect: int
     incentives: int
     on_the_spot: int
+    unhappy: int = 0
 
 
-def assess(answers: list[Answer], *, network_perfect: int, network_responses: int) -> Report:
-    """The dealer's CSAT with and without suspect answers, and every signal that fires.
-    `network_*` count the rest of the network's answers (the dealer's own excluded)."""
-    tally = Tally(
+def tally(answers: list[Answer]) -> Tally:
+    return Tally(
         responses=len(answers),
         perfect=sum(a.perfect for a in answers),
         incentives=sum(bool(a.incentive_offered) for a in answers),
         on_the_spot=sum(a.on_the_spot for a in answers),
+        unhappy=sum(a.unhappy for a in answers),
     )
+
+
+def assess(
+    answers: list[Answer],
+    *,
+    network_perfect: int,
+    network_responses: int,
+    fit: NetworkFit | None = None,
+) -> Report:
+    """The dealer's CSAT with and without suspect answers, and every signal that fires.
+    `network_*` count the rest of the network's answers (the dealer's own excluded);
+    `fit` is `fit_network` of the network's dealers, when there are enough of them."""
     clean = [a for a in answers if not a.incentive_offered and not a.on_the_spot]
     return Report(
         responses=len(answers),
         csat=_mean(a.csat for a in answers),
         csat_without_flagged=_mean(a.csat for a in clean),
-        flags=flags(tally, network_perfect=network_perfect, network_responses=network_responses),
+        flags=flags(
+            tally(answers),
+            network_perfect=network_perfect,
+            network_responses=network_responses,
+            fit=fit,
+        ),
     )
 
 
-def flags(t: Tally, *, network_perfect: int, network_responses: int) -> list[dict]:
+def flags(
+    t: Tally, *, network_perfect: int, network_responses: int, fit: NetworkFit | None = None
+) -> list[dict]:
     """Every gaming signal that fires for these counts, with its evidence."""
     found: list[dict] = []
-    if t.incentives:
+    if not t.responses:
+        return found
+    p_incentive = _one_sided(t.incentives, t.responses, INCENTIVE_NOISE) if t.incentives else 1
+    if t.incentives and p_incentive < ALPHA:
         found.append(
             {
                 "code": "incentives_reported",
                 "evidence": {
                     "answers": t.incentives,
                     "share": round(t.incentives / t.responses, 3),
+                    "noise_share": INCENTIVE_NOISE,
+                    "p_value": float(f"{p_incentive:.3g}"),
                 },
             }
         )
     if t.responses >= MIN_RESPONSES and network_responses:
         p0 = network_perfect / network_responses
-        test = binomtest(t.perfect, t.responses, p0, alternative="greater")
-        if test.pvalue < ALPHA:
+        evidence = {}
+        if fit is not None:
+            n = t.responses
+            expected = fit.expected(t.unhappy, n)
+            sd = math.sqrt(
+                fit.spread + _logit_var(t.perfect, n) + fit.slope**2 * _logit_var(t.unhappy, n)
+            )
+            pvalue = float(norm.sf((_logit(t.perfect, n) - expected) / sd))
+            test_name = "one-sided, against the share the dealer's unhappy answers predict"
+            evidence = {
+                "unhappy_share": round(t.unhappy / n, 3),
+                "expected_share": round(1 / (1 + math.exp(-expected)), 3),
+            }
+        else:
+            pvalue = _one_sided(t.perfect, t.responses, p0)
+            test_name = "one-sided exact binomial"
+        if pvalue < ALPHA:
             found.append(
                 {
                     "code": "perfect_scores_above_network",
@@ -107,8 +227,9 @@ def flags(t: Tally, *, network_perfect: int, network_responses: int) -> list[dic
                         "responses": t.responses,
                         "share": round(t.perfect / t.responses, 3),
                         "network_share": round(p0, 3),
-                        "p_value": float(f"{test.pvalue:.3g}"),
-                        "test": "one-sided exact binomial",
+                        "p_value": float(f"{pvalue:.3g}"),
+                        "test": test_name,
+                        **evidence,
                     },
                 }
             )

@@ -27,8 +27,9 @@ class Survey(Base):
     token: Mapped[str] = mapped_column(String(64), primary_key=True)
     customer_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     dealer_id: Mapped[int] = mapped_column(ForeignKey("dealers.id"))
-    about: Mapped[str] = mapped_column(String(20))  # handover | service
-    subject_id: Mapped[str] = mapped_column(String(64))  # the order or the appointment
+    about: Mapped[str] = mapped_column(String(20))  # handover | service | case
+    # the order, the appointment, or "<case id>:<n>" (the case's n-th resolution)
+    subject_id: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -36,6 +37,8 @@ class Survey(Base):
     nps: Mapped[int | None] = mapped_column(Integer)
     incentive_offered: Mapped[bool | None] = mapped_column(Boolean)
     comment: Mapped[str | None] = mapped_column(Text)  # stored as typed, escaped when shown
+    # a survey about a closed case asks whether it was really resolved (no: it reopens)
+    resolved: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class Case(Base):
@@ -52,6 +55,11 @@ class Case(Base):
     dealer_id: Mapped[int] = mapped_column(ForeignKey("dealers.id"))
     customer_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     survey_token: Mapped[str | None] = mapped_column(ForeignKey("surveys.token"), unique=True)
+    # survey (a dissatisfied answer) | complaint (the customer wrote to the carmaker)
+    source: Mapped[str] = mapped_column(String(20), default="survey", server_default="survey")
+    about: Mapped[str | None] = mapped_column(String(20))  # a complaint's subject
+    text: Mapped[str | None] = mapped_column(Text)  # a complaint as typed, escaped when shown
+    resolutions: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # open | contacted | escalated (overdue: the carmaker follows it) | resolved
     status: Mapped[str] = mapped_column(String(20), default="open")
     due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
@@ -66,7 +74,8 @@ class CaseEvent(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
-    type: Mapped[str] = mapped_column(String(20))  # opened|note|contacted|resolved|escalated
+    # opened|note|contacted|resolved|escalated|reopened|confirmed
+    type: Mapped[str] = mapped_column(String(20))
     note: Mapped[str] = mapped_column(Text, default="")
     actor_id: Mapped[str | None] = mapped_column(String(32))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -12,6 +12,7 @@ NPS_DISSATISFIED = 6  # NPS at or below (a detractor)
 # The dealer's manager has this much opening time to resolve a case before it escalates.
 CASE_DUE_MINUTES = 8 * 60
 CASE_EVENT_TYPES = ("note", "contacted", "resolved")
+COMPLAINT_ABOUT = ("sales", "service", "parts", "other")
 
 
 def dissatisfied(csat: int, nps: int) -> bool:

@@ -30,6 +30,8 @@ class AnswerIn(BaseModel):
     nps: int = Field(ge=0, le=10)
     incentive_offered: bool = False
     comment: str = Field(default="", max_length=2000)
+    # required on a survey about a closed case: was the problem resolved?
+    resolved: bool | None = None
 
 
 class AnswerOut(BaseModel):
@@ -61,6 +63,11 @@ class CaseOut(BaseModel):
     csat: int | None
     nps: int | None
     comment: str | None
+    source: str = "survey"
+    about: str | None = None
+    text: str | None = None
+    customer_name: str | None = None
+    customer_phone: str | None = None
     events: list[CaseEventOut] | None = None
 
 
@@ -75,3 +82,23 @@ class IntegrityOut(BaseModel):
     csat_without_flagged: float | None
     responses: int
     flags: list[dict]
+
+
+class ComplaintIn(BaseModel):
+    dealer: str = Field(min_length=1, max_length=20)
+    about: Literal["sales", "service", "parts", "other"]
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class MyCase(BaseModel):
+    id: str
+    status: str
+    dealer: str
+    source: str
+    about: str | None
+    created_at: str
+    resolved_at: str | None
+
+
+class MyCases(BaseModel):
+    items: list[MyCase]

@@ -6,19 +6,19 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from motormall.notifications.service import notify
 from motormall.platform import events
-from motormall.platform.errors import Conflict, NotFound
+from motormall.platform.errors import Conflict, Invalid, NotFound
 from motormall.surveys import cases, rules
 from motormall.surveys import integrity as integrity_rules
 from motormall.surveys.events import SurveyAnswered
 from motormall.surveys.models import Survey
 
-ABOUT = ("handover", "service")
+ABOUT = ("handover", "service", "case")
 
 
 def create(
@@ -88,11 +88,15 @@ def answer(
     incentive_offered: bool,
     comment: str,
     now: dt.datetime,
+    resolved: bool | None = None,
 ) -> Survey:
     """Record the one answer a token takes: a conditional UPDATE, so of two answers at once
     exactly one lands (409 `already_answered` for the other); an expired token → 409
-    `survey_expired`. A dissatisfied answer opens a case for the dealer's manager."""
+    `survey_expired`. A dissatisfied answer opens a case for the dealer's manager; on a
+    survey about a closed case, `resolved` is required and "no" reopens that case instead."""
     survey = by_token(session, token)
+    if survey.about == "case" and resolved is None:
+        raise Invalid("resolved_required", "Tell us whether your problem was resolved.")
     if survey.answered_at is not None:
         raise Conflict("already_answered", "This survey has already been answered. Thank you.")
     if survey.expires_at <= now:
@@ -106,6 +110,7 @@ def answer(
             nps=nps,
             incentive_offered=incentive_offered,
             comment=comment,
+            resolved=resolved if survey.about == "case" else None,
         )
         .execution_options(synchronize_session=False)
     )
@@ -123,13 +128,34 @@ def answer(
             dissatisfied=unhappy,
         ),
     )
-    if unhappy:
+    if survey.about == "case":
+        case_id = survey.subject_id.split(":")[0]
+        cases.answered_after_close(session, case_id, resolved=bool(resolved), now=now)
+    elif unhappy:
         cases.open_for_survey(session, survey, now=now)
     return survey
 
 
-def integrity(session: Session, dealer_id: int) -> integrity_rules.Report:
-    """The dealer's answered surveys weighed against the rest of the network's."""
+def network_counts(session: Session) -> dict[int, tuple[int, int, int]]:
+    """(perfect, unhappy, responses) of every dealer's answered surveys."""
+    rows = session.execute(
+        select(
+            Survey.dealer_id,
+            func.count().filter(Survey.csat == 5, Survey.nps == 10),
+            func.count().filter(or_(Survey.csat <= 3, Survey.nps <= 6)),
+            func.count(),
+        )
+        .where(Survey.answered_at.is_not(None))
+        .group_by(Survey.dealer_id)
+    )
+    return {d: (int(k), int(u), int(n)) for d, k, u, n in rows}
+
+
+def integrity(
+    session: Session, dealer_id: int, *, network: dict | None = None
+) -> integrity_rules.Report:
+    """The dealer's answered surveys weighed against the rest of the network's (`network`:
+    `network_counts`, passed in when screening many dealers)."""
     rows = session.execute(
         select(
             Survey.csat, Survey.nps, Survey.incentive_offered, Survey.created_at, Survey.answered_at
@@ -141,12 +167,11 @@ def integrity(session: Session, dealer_id: int) -> integrity_rules.Report:
         )
         for c, n, i, s, a in rows
     ]
-    others = session.execute(
-        select(
-            func.count(),
-            func.count().filter(Survey.csat == 5, Survey.nps == 10),
-        ).where(Survey.dealer_id != dealer_id, Survey.answered_at.is_not(None))
-    ).one()
+    network = network_counts(session) if network is None else network
+    others = [c for d, c in network.items() if d != dealer_id]
     return integrity_rules.assess(
-        answers, network_responses=int(others[0]), network_perfect=int(others[1])
+        answers,
+        network_responses=sum(n for _, _, n in others),
+        network_perfect=sum(k for k, _, _ in others),
+        fit=integrity_rules.fit_network(others),
     )

@@ -91,6 +91,28 @@ LABELS = {
     "provider_clearing": N_("Payment provider clearing"),
     "sandbox": N_("Sandbox"),
     "alipay": N_("Alipay"),
+    # after-sales: appointments, jobs, cases, integrity flags
+    "booked": N_("Booked"),
+    "completed": N_("Completed"),
+    "maintenance": N_("Maintenance"),
+    "repair": N_("Repair"),
+    "warranty": N_("Warranty"),
+    "recall": N_("Recall"),
+    "open": N_("Open"),
+    "escalated": N_("Escalated to the carmaker"),
+    "resolved": N_("Resolved"),
+    "reopened": N_("Reopened by the customer"),
+    "confirmed": N_("Confirmed resolved by the customer"),
+    "opened": N_("Opened"),
+    "complaint": N_("Complaint"),
+    "survey": N_("Survey answer"),
+    "sales": N_("Sales"),
+    "service": N_("Service"),
+    "parts": N_("Parts"),
+    "other": N_("Other"),
+    "incentives_reported": N_("Customers report incentives for ratings"),
+    "perfect_scores_above_network": N_("Perfect scores far above the network"),
+    "answered_on_the_spot": N_("Answers given on the spot"),
 }
 # Demo and common city names (dealer cities are stored in English).
 CITY_NAMES = [
