@@ -18,9 +18,9 @@ import motormall.handlers  # noqa: F401  every domain's event handlers and ports
 import motormall.jobs  # noqa: F401  the embedded consumer must know every task
 from motormall import __version__
 from motormall.aftersales.api import router as aftersales_router
+from motormall.aftersales.pages import router as aftersales_pages_router
 from motormall.analytics.api import router as analytics_router
 from motormall.analytics.pages import router as analytics_pages_router
-from motormall.aftersales.pages import router as aftersales_pages_router
 from motormall.catalog.api import router as catalog_router
 from motormall.customers.api import router as customers_router
 from motormall.customers.identity_api import router as identity_router

@@ -32,7 +32,7 @@ def test_the_league_shows_csat_and_the_same_flags_as_the_integrity_check(client,
                     answered_at=now,
                     csat=5 if perfect else 3,
                     nps=10 if perfect else 7,
-                    incentive_offered=i == 0,
+                    incentive_offered=i < 4,  # well above the 1 % noise of mistaken ticks
                 )
             )
             s.flush()

@@ -92,7 +92,6 @@ LABELS = {
     "sandbox": N_("Sandbox"),
     "alipay": N_("Alipay"),
     # after-sales: appointments, jobs, cases, integrity flags
-    "booked": N_("Booked"),
     "completed": N_("Completed"),
     "maintenance": N_("Maintenance"),
     "repair": N_("Repair"),
