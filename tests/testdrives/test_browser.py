@@ -5,7 +5,7 @@ import pytest
 
 from tests import factories as f
 from tests.testdrives.dealer_helpers import arrive, day
-from tests.web.test_browser import _log_in, browser, journey  # noqa: F401  fixtures
+from tests.web.test_browser import _log_in, journey  # noqa: F401  the fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 

@@ -5,7 +5,7 @@ import pytest
 
 from tests import factories as f
 from tests.aftersales.helpers import day
-from tests.web.test_browser import ARTIFACTS, browser  # noqa: F401  the fixture
+from tests.web.test_browser import ARTIFACTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
