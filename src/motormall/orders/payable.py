@@ -22,7 +22,7 @@ class OrderPayable:
             raise NotFound("order_not_found", f"No order {order_id}.")
         return order
 
-    def _due(self, order: Order, amount, purpose: str = "payment") -> Due:
+    def _due(self, order: Order, amount, purpose: str = "payment", expires_at=None) -> Due:
         return Due(
             amount=amount,
             currency=order.currency,
@@ -31,6 +31,7 @@ class OrderPayable:
             dealer_ids=service.dealers_of(order),
             subject=f"motormall {purpose} {order.vin}",
             return_path=f"/orders/{order.id}",
+            expires_at=expires_at,
         )
 
     def due(self, session: Session, payable_id: str, purpose: str, *, now: dt.datetime) -> Due:
@@ -51,7 +52,7 @@ class OrderPayable:
                     f"The order is {order.status}; no deposit is due.",
                     current_status=order.status,
                 )
-            amount = order.deposit
+            amount, expires_at = order.deposit, order.expires_at
         else:
             if order.status != OrderStatus.deposit_paid or order.product != "cash":
                 raise Conflict(
@@ -60,8 +61,8 @@ class OrderPayable:
                     "on cash orders.",
                     current_status=order.status,
                 )
-            amount = service.balance_due(order)
-        return self._due(order, amount, purpose)
+            amount, expires_at = service.balance_due(order), None
+        return self._due(order, amount, purpose, expires_at)
 
     def settle(
         self, session: Session, payable_id: str, purpose: str, *, now: dt.datetime

@@ -96,6 +96,7 @@ def create_intent(
         currency=due.currency,
         subject=due.subject,
         return_url=f"{settings.public_url.rstrip('/')}{due.return_path}",
+        expires_at=due.expires_at,
     )
     intent.pay_url, intent.provider_ref = checkout.pay_url, checkout.provider_ref
     audit.record(

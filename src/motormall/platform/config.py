@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     alipay_app_private_key: str = ""  # PEM
     alipay_public_key: str = ""  # PEM, Alipay's key that signs notifications
     alipay_gateway: str = "https://openapi.alipay.com/gateway.do"
+    # the merchant's own Alipay account (2088...): a notification naming another is refused
+    alipay_seller_id: str = ""
     # finance: where credit scores come from (scorecard: built in; bureau: the URL below)
     credit_provider: str = "scorecard"
     credit_bureau_url: str = ""

@@ -1,21 +1,24 @@
 """Alipay (支付宝) page pay, through python-alipay-sdk (RSA2 signatures).
 
 Verified offline (tests/payments/test_alipay.py, with key pairs generated for the test): the
-signed pay URL, notification signature checks (RSA2 over the sorted `k=v&...` string, as
-Alipay documents it), the mapping of notifications and of query/refund answers to our types,
-and errors becoming BadSignature / ProviderError. Not verified without the real gateway:
-that Alipay accepts our requests and keys (app id, key registration, product contract), the
-exact fields it sends in production, and its network behaviour.
+signed pay URL (with `time_expire`), notification signature checks (RSA2 over the sorted
+`k=v&...` string, as Alipay documents it), the app and seller checks, the mapping of
+notifications and of query/refund answers to our types, and errors becoming BadSignature /
+ProviderError. Not verified without the real gateway: that Alipay accepts our requests and
+keys (app id, key registration, product contract), the exact fields it sends in production,
+and its network behaviour. Agreement sign-up and agreement pay: alipay_agreement.py.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import textwrap
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 from urllib.parse import parse_qsl
+from zoneinfo import ZoneInfo
 
 from alipay import AliPay
 from alipay.exceptions import AliPayException, AliPayValidationError
@@ -26,6 +29,12 @@ from motormall.platform.config import Settings
 PAID = ("TRADE_SUCCESS", "TRADE_FINISHED")
 RSA_OID = bytes.fromhex("06092a864886f70d010101")  # rsaEncryption: PKCS#8 / X.509 SPKI DER
 NETWORK_ERRORS = (OSError, ValueError, AliPayException, AliPayValidationError)
+ALIPAY_TIME = ZoneInfo("Asia/Shanghai")  # Alipay reads request times as Beijing time
+
+
+def alipay_time(at: dt.datetime) -> str:
+    """`at` as Alipay writes times: `yyyy-MM-dd HH:mm:ss` in Beijing time."""
+    return at.astimezone(ALIPAY_TIME).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def pem(key: str, kind: Literal["private", "public"]) -> str:
@@ -46,6 +55,9 @@ class AlipayProvider:
     name = "alipay"
 
     def __init__(self, settings: Settings):
+        if not settings.alipay_seller_id:
+            # without it a notification for another merchant's trade could pass as ours
+            raise ValueError("MOTORMALL_ALIPAY_SELLER_ID must be set to use Alipay")
         self.settings = settings
         self.client = AliPay(
             appid=settings.alipay_app_id,
@@ -57,26 +69,36 @@ class AlipayProvider:
         # the SDK picks its gateway from `debug`; server calls (query, refund) use ours
         self.client._gateway = settings.alipay_gateway
 
-    def start(self, *, intent_id, amount, currency, subject, return_url) -> Checkout:
+    @property
+    def notify_url(self) -> str:
+        return f"{self.settings.public_url.rstrip('/')}/api/v1/payments/notify/alipay"
+
+    def start(
+        self, *, intent_id, amount, currency, subject, return_url, expires_at=None
+    ) -> Checkout:
         if currency != "CNY":
             raise ProviderError(f"Alipay page pay takes CNY only, not {currency}")
+        extra = {"time_expire": alipay_time(expires_at)} if expires_at else {}
         query = self.client.api_alipay_trade_page_pay(
             out_trade_no=intent_id,
             total_amount=f"{amount:.2f}",
             subject=subject,
             return_url=return_url,
-            notify_url=f"{self.settings.public_url.rstrip('/')}/api/v1/payments/notify/alipay",
+            notify_url=self.notify_url,
+            **extra,
         )
         return Checkout(pay_url=f"{self.settings.alipay_gateway}?{query}")
 
-    def parse_notification(self, headers, body: bytes) -> Notice:
+    def verified_form(self, body: bytes, *, seller_field: str = "seller_id") -> dict:
+        """A notification's form fields once Alipay's signature, our app id and our seller
+        account all check out (Alipay's own list of notification checks)."""
         try:
             data = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
         except (UnicodeDecodeError, ValueError):
-            raise BadSignature("not an Alipay trade notification") from None
+            raise BadSignature("not an Alipay notification") from None
         sign = data.pop("sign", None)
         if not sign:
-            raise BadSignature("not an Alipay trade notification")
+            raise BadSignature("not an Alipay notification")
         try:
             verified = self.client.verify(dict(data), sign)  # the SDK pops sign_type: a copy
         except Exception:
@@ -85,6 +107,12 @@ class AlipayProvider:
             raise BadSignature("signature does not match")
         if data.get("app_id") != self.settings.alipay_app_id:
             raise BadSignature("signed for another Alipay app")
+        if data.get(seller_field) != self.settings.alipay_seller_id:
+            raise BadSignature("for another Alipay seller")
+        return data
+
+    def parse_notification(self, headers, body: bytes) -> Notice:
+        data = self.verified_form(body)
         try:
             return Notice(
                 notification_id=data["notify_id"],

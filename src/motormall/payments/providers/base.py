@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
@@ -38,7 +39,14 @@ class Provider(Protocol):
     name: str
 
     def start(
-        self, *, intent_id: str, amount: Decimal, currency: str, subject: str, return_url: str
+        self,
+        *,
+        intent_id: str,
+        amount: Decimal,
+        currency: str,
+        subject: str,
+        return_url: str,
+        expires_at: dt.datetime | None = None,
     ) -> Checkout: ...
 
     def parse_notification(self, headers: dict[str, str], body: bytes) -> Notice: ...

@@ -63,7 +63,9 @@ class SandboxProvider:
     def __init__(self, settings: Settings):
         self.settings = settings
 
-    def start(self, *, intent_id, amount, currency, subject, return_url) -> Checkout:
+    def start(
+        self, *, intent_id, amount, currency, subject, return_url, expires_at=None
+    ) -> Checkout:
         return Checkout(pay_url=f"/sandbox/pay/{intent_id}")
 
     def parse_notification(self, headers, body: bytes) -> Notice:
