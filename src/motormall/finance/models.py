@@ -133,7 +133,9 @@ class Mandate(Base):
     contract_id: Mapped[str] = mapped_column(ForeignKey("finance_contracts.id"))
     customer_id: Mapped[str] = mapped_column(String(32), index=True)
     provider: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(10))  # pending | active
+    # the provider's name for the signed mandate (Alipay's agreement_no): debits quote it
+    provider_ref: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(10))  # pending | active | ended
     # sandbox only: how many of the next debits the pretend bank refuses (tests, demos)
     sandbox_refusals: Mapped[int] = mapped_column(Integer, default=0)
     signed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

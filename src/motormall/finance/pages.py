@@ -98,7 +98,7 @@ def sandbox_mandate_sign(
         return render(request, "not_found.html", status_code=404)
     check_csrf(request, csrf_token)
     headers, body = collections.signed_mandate_notice(settings, mandate_id)
-    collections.mandate_notified(session, headers, body, settings=settings, now=utcnow())
+    collections.mandate_notified(session, "sandbox", headers, body, settings=settings, now=utcnow())
     order_id = session.get(FinanceContract, mandate.contract_id).order_id
     return RedirectResponse(f"/orders/{order_id}", status_code=303)
 
