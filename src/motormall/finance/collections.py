@@ -252,3 +252,35 @@ def arrears(session: Session) -> list[FinanceContract]:
             .order_by(FinanceContract.created_at)
         )
     )
+
+
+def close_for_cancelled_order(session: Session, order_id: str, *, now: dt.datetime) -> bool:
+    """The order was cancelled: its contract is closed, its open instalments with it, and
+    its mandate ended, so the collection run takes nothing more. Money for an instalment
+    that arrives later is sent back (its instalment is no longer open). Lock order as
+    acceptance and payoff: the contract, its instalments by id, then the mandate. Returns
+    whether there was a contract to close."""
+    contract = session.scalar(
+        select(FinanceContract).where(FinanceContract.order_id == order_id).with_for_update()
+    )
+    if contract is None or contract.status == "cancelled":
+        return contract is not None
+    open_rows = contracts.open_instalments(session, contract.id, lock=True)
+    mandate = session.scalar(
+        select(Mandate).where(Mandate.contract_id == contract.id).with_for_update()
+    )
+    was = contract.status
+    contract.status = "cancelled"
+    for inst in open_rows:
+        inst.status, inst.next_attempt_at = "cancelled", None
+    if mandate is not None and mandate.status != "ended":
+        mandate.status = "ended"
+    audit.record(
+        session,
+        actor_id=None,
+        action="finance.contract.cancelled",
+        entity_type="finance_contract",
+        entity_id=contract.id,
+        detail={"order_id": order_id, "was": was, "instalments_closed": len(open_rows)},
+    )
+    return True

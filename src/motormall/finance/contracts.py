@@ -189,8 +189,9 @@ def instalments_of(session: Session, contract_id: str) -> list[Instalment]:
 
 
 def shown_status(inst: Instalment, today: dt.date) -> str:
-    """paid, late, due (falls due today or is the next one within a month) or upcoming."""
-    if inst.status in ("paid", "paid_off"):
+    """paid, late, due (falls due today or is the next one within a month) or upcoming;
+    cancelled with its order."""
+    if inst.status in ("paid", "paid_off", "cancelled"):
         return inst.status
     if inst.status == "late" or inst.due_date < today:
         return "late"

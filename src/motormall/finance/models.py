@@ -89,7 +89,7 @@ class FinanceContract(Base):
     terms: Mapped[dict] = mapped_column(JSON)
     pdf: Mapped[bytes] = mapped_column(LargeBinary)
     sha256: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(12))  # offered | accepted | paid_off
+    status: Mapped[str] = mapped_column(String(12))  # offered | accepted | paid_off | cancelled
     collections: Mapped[bool] = mapped_column(Boolean, default=False)  # flagged for arrears
     accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -116,7 +116,8 @@ class Instalment(Base):
     # what the latest payment asked for: settling posts exactly this, even if a late fee was
     # charged after the payment started (that fee is then not taken for this instalment)
     collecting: Mapped[Decimal | None] = mapped_column(Cents)
-    status: Mapped[str] = mapped_column(String(12))  # scheduled | late | paid | paid_off
+    # scheduled | late | paid | paid_off | cancelled (with its order)
+    status: Mapped[str] = mapped_column(String(12))
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # after a failure
     paid_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

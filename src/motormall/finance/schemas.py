@@ -213,7 +213,7 @@ class ContractOut(BaseModel):
     id: str
     order_id: str
     product: str
-    status: Literal["offered", "accepted", "paid_off"]
+    status: Literal["offered", "accepted", "paid_off", "cancelled"]
     sha256: Annotated[str, Field(description="SHA-256 of the PDF: accept by naming it")]
     pdf_url: str
     amount_financed: MoneyOut
@@ -238,7 +238,7 @@ class InstalmentOut(BaseModel):
     interest: str
     late_fee: str
     amount: MoneyOut
-    status: Literal["upcoming", "due", "late", "paid", "paid_off"]
+    status: Literal["upcoming", "due", "late", "paid", "paid_off", "cancelled"]
 
 
 class InstalmentList(BaseModel):
