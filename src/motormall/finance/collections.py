@@ -19,7 +19,7 @@ from motormall.finance import contracts, policy
 from motormall.finance.events import InstalmentLate
 from motormall.finance.models import FinanceContract, Instalment, Mandate
 from motormall.notifications.service import notify
-from motormall.payments import providers
+from motormall.payments import ledger, providers
 from motormall.payments import service as payments
 from motormall.payments.models import Purpose
 from motormall.payments.providers import BadSignature, sandbox
@@ -275,6 +275,8 @@ def close_for_cancelled_order(session: Session, order_id: str, *, now: dt.dateti
         inst.status, inst.next_attempt_at = "cancelled", None
     if mandate is not None and mandate.status != "ended":
         mandate.status = "ended"
+    if was == "accepted":  # the lender no longer advances the car's price
+        ledger.reverse(session, "finance_advance", order_id=order_id, as_kind="finance_unwound")
     audit.record(
         session,
         actor_id=None,

@@ -35,8 +35,10 @@ class OrderPayable:
         )
 
     def due(self, session: Session, payable_id: str, purpose: str, *, now: dt.datetime) -> Due:
-        if purpose not in ("deposit", "balance"):  # instalments are finance's payable
-            raise Invalid("purpose_invalid", "An order takes a deposit or its balance.")
+        if purpose not in ("deposit", "balance", "down_payment"):  # instalments: finance's
+            raise Invalid(
+                "purpose_invalid", "An order takes a deposit, its balance or its down payment."
+            )
         order = self._order(session, payable_id)
         if purpose == "deposit":
             if order.status == OrderStatus.reserved and order.expires_at <= now:
@@ -53,6 +55,15 @@ class OrderPayable:
                     current_status=order.status,
                 )
             amount, expires_at = order.deposit, order.expires_at
+        elif purpose == "down_payment":
+            amount, expires_at = service.down_payment_due(order), None
+            if order.status != OrderStatus.contracted or amount <= 0:
+                raise Conflict(
+                    "down_payment_not_due",
+                    "Nothing of the down payment is due: it is due once a finance contract "
+                    "is signed, less the deposit.",
+                    current_status=order.status,
+                )
         else:
             if order.status != OrderStatus.deposit_paid or order.product != "cash":
                 raise Conflict(
@@ -70,6 +81,8 @@ class OrderPayable:
         order = self._order(session, payable_id)
         if purpose == "deposit":
             result = service.deposit_received(session, order, now=now)
+        elif purpose == "down_payment":
+            result = service.down_payment_received(session, order, now=now)
         else:
             result = service.balance_received(session, order, now=now)
         return result, self._due(order, order.price, purpose)

@@ -37,6 +37,7 @@ from motormall.platform.money import round_money
 LIABILITY = {
     Purpose.deposit: "customer_deposits",
     Purpose.balance: "customer_payments",
+    Purpose.down_payment: "customer_payments",  # recognised with the sale at handover
     # finance moves instalment money on to its receivable, interest and fee accounts on settle
     Purpose.instalment: "customer_instalments",
     Purpose.payoff: "customer_instalments",
