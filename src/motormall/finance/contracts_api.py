@@ -66,6 +66,8 @@ def get_contract(order_id: str, session: ReadSession, who: CurrentPrincipal):
 def get_contract_pdf(order_id: str, session: ReadSession, who: CurrentPrincipal):
     """The contract as a PDF (English and Chinese); its SHA-256 is in the contract view."""
     _, c = contracts.contract_for(session, who, order_id)
+    if c.pdf is None:
+        raise contracts.not_ready()
     return Response(
         c.pdf,
         media_type="application/pdf",

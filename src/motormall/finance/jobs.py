@@ -11,7 +11,7 @@ import logging
 from huey import crontab
 from sqlalchemy.orm import Session
 
-from motormall.finance import collections
+from motormall.finance import collections, contracts
 from motormall.finance.collections import Debit
 from motormall.finance.models import Mandate
 from motormall.payments import providers
@@ -20,7 +20,7 @@ from motormall.payments.providers import Notice, ProviderError
 from motormall.platform.config import get_settings
 from motormall.platform.db import Database, get_database, utcnow
 from motormall.platform.errors import DomainError
-from motormall.platform.jobs import huey
+from motormall.platform.jobs import huey, task
 
 log = logging.getLogger("motormall.finance")
 
@@ -102,6 +102,13 @@ def collect_due(
                     log.warning("collection of %s failed: %s", d.instalment_id, exc.code)
                     result = exc.code
                 count(result)
+
+
+@task("finance.render_contract", retries=3, retry_delay=30)
+def render_contract(contract_id: str) -> bool:
+    """The offered contract's PDF and SHA-256, after the decision committed."""
+    with get_database().transaction() as session:
+        return contracts.render_document(session, contract_id)
 
 
 @huey.periodic_task(crontab(hour="1", minute="30"))  # UTC: 09:30 in Shanghai

@@ -87,8 +87,9 @@ class FinanceContract(Base):
     customer_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
     product: Mapped[str] = mapped_column(String(20))
     terms: Mapped[dict] = mapped_column(JSON)
-    pdf: Mapped[bytes] = mapped_column(LargeBinary)
-    sha256: Mapped[str] = mapped_column(String(64))
+    # written by a job after the offer commits (rendering takes ~45 ms: not in the decision)
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+    sha256: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(12))  # offered | accepted | paid_off | cancelled
     collections: Mapped[bool] = mapped_column(Boolean, default=False)  # flagged for arrears
     accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

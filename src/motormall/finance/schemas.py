@@ -214,7 +214,13 @@ class ContractOut(BaseModel):
     order_id: str
     product: str
     status: Literal["offered", "accepted", "paid_off", "cancelled"]
-    sha256: Annotated[str, Field(description="SHA-256 of the PDF: accept by naming it")]
+    sha256: Annotated[
+        str | None,
+        Field(
+            description="SHA-256 of the PDF: accept by naming it (null for the moment "
+            "after approval while the PDF is written)"
+        ),
+    ]
     pdf_url: str
     amount_financed: MoneyOut
     monthly_payment: MoneyOut
