@@ -15,8 +15,9 @@
 
 * month-end: `--instalments` due instalments (12 per contract, each with an active sandbox
   mandate, made directly in the tables) collected by the real collection run
-  (`finance.jobs.collect_due`): intent, sandbox debit, signed notification through payments,
-  ledger split; then the ledger must balance and nothing be left unpaid.
+  (`finance.jobs.collect_due`): intent, the sandbox's debit (its answer applied through
+  payments' `apply_notice`: replay guard, amount check, ledger), ledger split; then the
+  ledger must balance and nothing be left unpaid.
 
 Target: p99 ≤ 20 ms per application in-process. Progress to stderr, figures to stdout.
 """
