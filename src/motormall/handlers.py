@@ -3,6 +3,7 @@ domain's handlers (`<domain>/handlers.py`) and every port implementation, after 
 `platform.events.publish` may run. The app, the worker and the CLI import it."""
 
 from motormall.customers import handlers as customer_handlers  # noqa: F401
+from motormall.finance import handlers as finance_handlers  # noqa: F401
 from motormall.finance import payable as instalment_payable  # noqa: F401
 from motormall.finance import standing as credit_standing  # noqa: F401  membership's port
 from motormall.marketing import handlers as marketing_handlers  # noqa: F401

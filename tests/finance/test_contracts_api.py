@@ -121,3 +121,27 @@ def test_an_order_payment_cannot_claim_an_instalment_purpose(client, db):
         headers=buyer,
     )
     assert r.status_code == 422
+
+
+def test_the_pdf_is_written_after_the_decision_and_accepted_only_then(client, db):
+    from sqlalchemy import update
+
+    from motormall.finance import jobs
+    from motormall.finance.models import FinanceContract
+
+    net, buyer, order, admin = _approved(client, db)  # the job ran after the commit
+    base = f"/api/v1/orders/{order['id']}"
+    with db.transaction() as s:  # as it is between the decision's commit and the job
+        s.execute(update(FinanceContract).values(pdf=None, sha256=None))
+        contract_id = s.scalar(
+            FinanceContract.__table__.select().with_only_columns(FinanceContract.id)
+        )
+    got = client.get(f"{base}/contract", headers=buyer).json()
+    assert got["sha256"] is None and got["status"] == "offered"
+    r = client.get(f"{base}/contract.pdf", headers=buyer)
+    assert r.status_code == 409 and r.json()["code"] == "contract_not_ready"
+    r = client.post(f"{base}/contract/accept", json={"sha256": "0" * 64}, headers=buyer)
+    assert r.status_code == 409 and r.json()["code"] == "contract_not_ready"
+    assert jobs.render_contract.call_local(contract_id) is True
+    assert jobs.render_contract.call_local(contract_id) is False  # once
+    assert _accept(client, buyer, order["id"])["status"] == "accepted"

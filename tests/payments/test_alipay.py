@@ -1,101 +1,54 @@
 """The Alipay adapter, offline: the test plays Alipay's part with a key pair of its own."""
 
 import base64
+import datetime as dt
 import json
 from decimal import Decimal
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import alipay
 import pytest
 from alipay import AliPay
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import padding
 
 from motormall.payments import providers
 from motormall.payments.providers import BadSignature, ProviderError
 from motormall.payments.providers.alipay import AlipayProvider, pem
 from motormall.platform.config import Settings
 from motormall.platform.errors import NotFound
-
-APP_ID = "2021000000000001"
-GATEWAY = "https://openapi.alipay.com/gateway.do"
-
-
-def _private_pem(key, fmt=serialization.PrivateFormat.PKCS8) -> str:
-    return key.private_bytes(serialization.Encoding.PEM, fmt, serialization.NoEncryption()).decode()
-
-
-def _public_pem(key) -> str:
-    return (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
+from tests.payments.alipay_fakes import (
+    APP_ID,
+    GATEWAY,
+    HEADERS,
+    SELLER_ID,
+    alipay_settings,
+    fake_gateway,
+    new_keys,
+    public_pem,
+    signing_string,
+    verify_request,
+)
+from tests.payments.alipay_fakes import body as _body
+from tests.payments.alipay_fakes import notification as _notification
+from tests.payments.alipay_fakes import private_pem as _private_pem
+from tests.payments.alipay_fakes import sign as _sign
 
 
 @pytest.fixture(scope="module")
 def keys():
-    ours = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    theirs = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return ours, theirs
+    return new_keys()
 
 
 @pytest.fixture(scope="module")
 def settings(keys):
-    ours, theirs = keys
-    return Settings(
-        alipay_app_id=APP_ID,
-        alipay_app_private_key=_private_pem(ours),
-        alipay_public_key=_public_pem(theirs),
-        alipay_gateway=GATEWAY,
-        public_url="http://127.0.0.1:8000",
-        secret_key="x",
-    )
+    return alipay_settings(keys)
 
 
 @pytest.fixture
 def provider(settings):
     return AlipayProvider(settings)
-
-
-def _signing_string(params: dict, leave_out=("sign", "sign_type")) -> str:
-    """What gets signed: sorted `k=v` joined by `&`. Alipay leaves out `sign` and `sign_type`
-    in notifications, but only `sign` in requests (its "request signing" spec)."""
-    return "&".join(f"{k}={v}" for k, v in sorted(params.items()) if k not in leave_out)
-
-
-def _sign(key, message: str) -> str:
-    signature = key.sign(message.encode(), padding.PKCS1v15(), hashes.SHA256())
-    return base64.b64encode(signature).decode()
-
-
-def _notification(key, **changes) -> dict:
-    params = {
-        "notify_time": "2024-05-01 12:00:05",
-        "notify_type": "trade_status_sync",
-        "notify_id": "ac05099524730693a8b330c5ecf72da9786",
-        "app_id": APP_ID,
-        "charset": "utf-8",
-        "version": "1.0",
-        "sign_type": "RSA2",
-        "trade_no": "2024050122001400000000000001",
-        "out_trade_no": "intent0001",
-        "total_amount": "5000.00",
-        "subject": "motormall 定金 LVSHCAMB1CE000001",
-        "trade_status": "TRADE_SUCCESS",
-        "gmt_payment": "2024-05-01 12:00:04",
-    }
-    params.update(changes)
-    params["sign"] = _sign(key, _signing_string(params))
-    return params
-
-
-def _body(params: dict) -> bytes:
-    return urlencode(params).encode()
-
-
-HEADERS = {"content-type": "application/x-www-form-urlencoded; charset=utf-8"}
 
 
 def test_start_returns_a_pay_url_signed_with_our_key(provider, keys):
@@ -118,10 +71,42 @@ def test_start_returns_a_pay_url_signed_with_our_key(provider, keys):
     assert params["return_url"] == "http://127.0.0.1:8000/orders/o1"
     assert params["sign_type"] == "RSA2"
     signature = base64.b64decode(params["sign"])
-    signed = _signing_string(params, leave_out=("sign",)).encode()
+    signed = signing_string(params, leave_out=("sign",)).encode()
     keys[0].public_key().verify(signature, signed, padding.PKCS1v15(), hashes.SHA256())
     with pytest.raises(InvalidSignature):  # and not with Alipay's key
         keys[1].public_key().verify(signature, signed, padding.PKCS1v15(), hashes.SHA256())
+
+
+def test_start_sends_time_expire_in_beijing_time_and_signs_it(provider, keys):
+    held_until = dt.datetime(2024, 5, 1, 4, 15, 30, tzinfo=dt.UTC)
+    checkout = provider.start(
+        intent_id="intent0001",
+        amount=Decimal("5000"),
+        currency="CNY",
+        subject="s",
+        return_url="http://127.0.0.1:8000/orders/o1",
+        expires_at=held_until,
+    )
+    params = dict(parse_qsl(urlsplit(checkout.pay_url).query, keep_blank_values=True))
+    assert json.loads(params["biz_content"])["time_expire"] == "2024-05-01 12:15:30"
+    verify_request(keys[0].public_key(), params)  # the expiry is inside what was signed
+    # and byte for byte what the SDK itself makes of the same request
+    sdk = AliPay(
+        appid=APP_ID,
+        app_notify_url=None,
+        app_private_key_string=_private_pem(keys[0]),
+        alipay_public_key_string=public_pem(keys[1]),
+    )
+    unsigned = {k: v for k, v in params.items() if k != "sign"}
+    assert checkout.pay_url == f"{GATEWAY}?{sdk.sign_data(unsigned)}"
+
+
+def test_start_without_an_expiry_sends_none(provider):
+    checkout = provider.start(
+        intent_id="i", amount=Decimal("1.00"), currency="CNY", subject="s", return_url="r"
+    )
+    params = dict(parse_qsl(urlsplit(checkout.pay_url).query))
+    assert "time_expire" not in json.loads(params["biz_content"])
 
 
 def test_start_takes_cny_only(provider):
@@ -174,6 +159,18 @@ def test_a_notification_for_another_app_is_rejected(provider, keys):
         provider.parse_notification(HEADERS, body)
 
 
+@pytest.mark.parametrize("seller", ["2088000000000009", "", None])
+def test_a_notification_for_another_seller_is_rejected(provider, keys, seller):
+    body = _body(_notification(keys[1], seller_id=seller))
+    with pytest.raises(BadSignature, match="another Alipay seller"):
+        provider.parse_notification(HEADERS, body)
+
+
+def test_alipay_is_not_built_without_a_seller_to_check(keys):
+    with pytest.raises(ValueError, match="SELLER_ID"):
+        AlipayProvider(alipay_settings(keys, alipay_seller_id=""))
+
+
 def test_an_unknown_sign_type_is_rejected(provider, keys):
     with pytest.raises(BadSignature):
         provider.parse_notification(HEADERS, _body(_notification(keys[1], sign_type="RSA")))
@@ -182,7 +179,7 @@ def test_an_unknown_sign_type_is_rejected(provider, keys):
 def test_a_signed_notification_without_trade_fields_is_rejected(provider, keys):
     params = _notification(keys[1])
     del params["notify_id"]
-    params["sign"] = _sign(keys[1], _signing_string(params))
+    params["sign"] = _sign(keys[1], signing_string(params))
     with pytest.raises(BadSignature, match="not an Alipay trade notification"):
         provider.parse_notification(HEADERS, _body(params))
 
@@ -217,7 +214,7 @@ def test_pem_wraps_bare_base64_keys_so_the_sdk_accepts_them(keys):
     )
     bare_public = base64.b64encode(public_der).decode()
     assert pem(bare_public, "public").startswith("-----BEGIN PUBLIC KEY-----\n")
-    assert pem(_public_pem(theirs), "public") == _public_pem(theirs).strip()
+    assert pem(public_pem(theirs), "public") == public_pem(theirs).strip()
 
     client = AliPay(
         appid=APP_ID,
@@ -235,7 +232,8 @@ def test_a_provider_configured_with_bare_base64_keys_works(keys):
     settings = Settings(
         alipay_app_id=APP_ID,
         alipay_app_private_key=strip(_private_pem(ours)),
-        alipay_public_key=strip(_public_pem(theirs)),
+        alipay_public_key=strip(public_pem(theirs)),
+        alipay_seller_id=SELLER_ID,
         secret_key="x",
     )
     notice = AlipayProvider(settings).parse_notification(HEADERS, _body(_notification(theirs)))
@@ -268,22 +266,6 @@ def test_a_timeout_inside_the_sdk_is_a_provider_error(provider, monkeypatch):
 # --- Alipay's signed synchronous answers, played through the SDK's real HTTP path ---------
 
 
-def _gateway(monkeypatch, key, response_type: str, answer: dict, seen: list):
-    class Reply:
-        def __init__(self, raw: str):
-            self.raw = raw
-
-        def read(self):
-            return self.raw.encode()
-
-    def urlopen(url, timeout):
-        seen.append(url)
-        content = json.dumps(answer, separators=(",", ":"), ensure_ascii=False)
-        return Reply(f'{{"{response_type}":{content},"sign":"{_sign(key, content)}"}}')
-
-    monkeypatch.setattr(alipay, "urlopen", urlopen)
-
-
 def _refund(provider):
     return provider.refund(
         intent_id="intent0001",
@@ -298,7 +280,7 @@ def _refund(provider):
 def test_refund_sends_the_request_and_reads_alipays_answer(provider, keys, monkeypatch):
     seen = []
     answer = {"code": "10000", "msg": "Success", "trade_no": "2024050122001400000000000001"}
-    _gateway(monkeypatch, keys[1], "alipay_trade_refund_response", answer, seen)
+    fake_gateway(monkeypatch, keys[1], "alipay_trade_refund_response", answer, seen)
     assert _refund(provider) == "2024050122001400000000000001"
     assert seen[0].startswith(GATEWAY + "?")
     params = dict(parse_qsl(urlsplit(seen[0]).query))
@@ -312,14 +294,14 @@ def test_refund_sends_the_request_and_reads_alipays_answer(provider, keys, monke
 
 def test_a_refused_refund_is_a_provider_error_with_alipays_reason(provider, keys, monkeypatch):
     answer = {"code": "40004", "msg": "Business Failed", "sub_msg": "交易状态不合法"}
-    _gateway(monkeypatch, keys[1], "alipay_trade_refund_response", answer, [])
+    fake_gateway(monkeypatch, keys[1], "alipay_trade_refund_response", answer, [])
     with pytest.raises(ProviderError, match="交易状态不合法"):
         _refund(provider)
 
 
 def test_an_answer_not_signed_by_alipay_is_a_provider_error(provider, keys, monkeypatch):
     answer = {"code": "10000", "msg": "Success", "trade_no": "2024050122001400000000000001"}
-    _gateway(monkeypatch, keys[0], "alipay_trade_refund_response", answer, [])
+    fake_gateway(monkeypatch, keys[0], "alipay_trade_refund_response", answer, [])
     with pytest.raises(ProviderError):
         _refund(provider)
 
@@ -333,7 +315,7 @@ def test_query_of_a_paid_trade_is_a_succeeded_notice(provider, keys, monkeypatch
         "trade_status": "TRADE_SUCCESS",
         "total_amount": "5000.00",
     }
-    _gateway(monkeypatch, keys[1], "alipay_trade_query_response", answer, [])
+    fake_gateway(monkeypatch, keys[1], "alipay_trade_query_response", answer, [])
     notice = provider.query(intent_id="intent0001", session=None)
     assert notice.notification_id == "query-2024050122001400000000000001"
     assert notice.intent_id == "intent0001"
@@ -353,7 +335,7 @@ def test_query_of_a_paid_trade_is_a_succeeded_notice(provider, keys, monkeypatch
     ],
 )
 def test_query_of_an_unpaid_trade_is_none(provider, keys, monkeypatch, answer):
-    _gateway(monkeypatch, keys[1], "alipay_trade_query_response", answer, [])
+    fake_gateway(monkeypatch, keys[1], "alipay_trade_query_response", answer, [])
     assert provider.query(intent_id="intent0001", session=None) is None
 
 

@@ -360,6 +360,8 @@ def test_dealer_journey(db, live_server, journey, client):
     pg.check("portal")
     pg.goto(f"{live_server}/dealer/webhooks")
     pg.check("webhooks")
+    pg.goto(f"{live_server}/dealer/finance")
+    pg.check("finance")
 
 
 def test_carmaker_journey(db, live_server, journey, client):
@@ -386,6 +388,9 @@ def test_carmaker_journey(db, live_server, journey, client):
     pg.check("order")
     pg.goto(f"{live_server}/oem/references")
     pg.check("references")
+    pg.goto(f"{live_server}/oem/credit/applications")
+    assert pg.locator("svg.chart").count() == 1
+    pg.check("credit")
 
 
 def test_identity_journey(db, live_server, journey):

@@ -163,6 +163,7 @@ def application_out(app: FinanceApplication, lang: str) -> schemas.ApplicationOu
 )
 def apply_for_finance(
     order_id: str,
+    read: ReadSession,
     session: DbSession,
     who: Customer,
     settings: AppSettings,
@@ -171,7 +172,10 @@ def apply_for_finance(
     """Apply for the order's hire purchase or lease once the deposit is paid. The answer is
     `approved`, `declined` or `referred` (a credit officer decides), with reasons. One
     application per order: another → 409 `application_pending` / `application_decided`."""
-    app = applications.apply(session, who, order_id, now=utcnow(), settings=settings)
+    now = utcnow()
+    # the score first, in a read that has ended, so no lock is held while a bureau answers
+    scored = applications.score_first(read, who, order_id, now=now, settings=settings)
+    app = applications.apply(session, who, order_id, now=now, settings=settings, scored=scored)
     return application_out(app, _lang(accept))
 
 

@@ -1,21 +1,25 @@
 """Finance applications: score and decide an order's hire purchase or lease, store every
 input, and let a credit officer settle what the rules referred. Flush, never commit.
 
-Lock order: the order row (orders' `get_for(lock=True)`), then the application row."""
+Lock order: the order row (orders' `get_for(lock=True)`), then the application row. The
+credit provider (possibly an outside bureau) is asked before that transaction opens."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from motormall.catalog.models import CarModel, Vehicle
-from motormall.finance import contracts, credit, policy, rules, scoring, underwriting
+from motormall.finance import contracts, credit, policy, ports, rules, scoring, underwriting
 from motormall.finance.events import FinanceApplicationDecided, FinanceApplicationReviewed
 from motormall.finance.models import FinanceApplication
 from motormall.orders import service as orders
+from motormall.orders.models import Order
 from motormall.orders.rules import OrderStatus
 from motormall.platform import audit, events
 from motormall.platform.auth import Principal
@@ -36,13 +40,18 @@ def _already(existing: FinanceApplication) -> Conflict:
     )
 
 
-def apply(
-    session: Session, who: Principal, order_id: str, *, now: dt.datetime, settings: Settings
-) -> FinanceApplication:
-    """Underwrite the buyer's order: quote it under the current policy, score the buyer with
-    the loan's term and payment, and decide. Approved and referred orders move to
-    `financing`; a declined one stays as it was."""
-    order = orders.get_for(session, who, order_id, lock=True)
+@dataclass(frozen=True)
+class Scored:
+    """A score fetched before the application's transaction, and what it was based on."""
+
+    customer_id: str
+    term_months: int
+    new_payment: Decimal
+    profile_updated_at: dt.datetime
+    result: scoring.Score
+
+
+def _applicable(session: Session, who: Principal, order: Order) -> None:
     if who.user_id != order.customer_id:
         raise Forbidden("role_not_allowed", "Only the buyer applies for finance.")
     existing = session.scalar(
@@ -66,6 +75,9 @@ def apply(
         )
     if order.currency != "CNY":
         raise Invalid("currency_not_supported", "Finance is offered in CNY only.")
+
+
+def _quote(session: Session, order: Order, now: dt.datetime):
     version, values = policy.current(session)
     powertrain = session.scalar(
         select(CarModel.powertrain)
@@ -81,13 +93,55 @@ def apply(
         terms=policy.terms(values),
         start=now.date(),
     )
-    profile, result = credit.score_of(
-        session,
-        order.customer_id,
-        settings=settings,
-        term_months=quote.term_months,
-        new_payment=quote.monthly_payment,
+    return version, values, powertrain, quote
+
+
+def score_first(
+    read: Session, who: Principal, order_id: str, *, now: dt.datetime, settings: Settings
+) -> Scored:
+    """Step one of an application: read what the score depends on, end that read, then ask
+    the credit provider with no transaction open, so a slow or failing bureau holds no lock
+    and leaves nothing half-written. `apply` then checks nothing moved meanwhile."""
+    order = orders.get_for(read, who, order_id)
+    _applicable(read, who, order)
+    _, _, _, quote = _quote(read, order, now)
+    row = credit.profile_of(read, order.customer_id)
+    customer_id, profile, updated = order.customer_id, credit.as_profile(row), row.updated_at
+    read.rollback()  # the read ends here: nothing of ours is held during the outside call
+    result = ports.provider(settings).score(
+        customer_id, profile, term_months=quote.term_months, new_payment=quote.monthly_payment
     )
+    return Scored(customer_id, quote.term_months, quote.monthly_payment, updated, result)
+
+
+def apply(
+    session: Session,
+    who: Principal,
+    order_id: str,
+    *,
+    now: dt.datetime,
+    settings: Settings,
+    scored: Scored,
+) -> FinanceApplication:
+    """Underwrite the buyer's order with the score `score_first` fetched: quote it under the
+    current policy and decide. Approved and referred orders move to `financing`; a declined
+    one stays as it was. If the quote or the profile changed since the score was fetched,
+    409 `credit_inputs_changed` (apply again)."""
+    order = orders.get_for(session, who, order_id, lock=True)
+    _applicable(session, who, order)
+    version, values, powertrain, quote = _quote(session, order, now)
+    profile = credit.profile_of(session, order.customer_id)
+    if (
+        scored.customer_id,
+        scored.term_months,
+        scored.new_payment,
+        scored.profile_updated_at,
+    ) != (order.customer_id, quote.term_months, quote.monthly_payment, profile.updated_at):
+        raise Conflict(
+            "credit_inputs_changed",
+            "What the credit score was based on changed meanwhile; apply again.",
+        )
+    result = scored.result
     dti = scoring.debt_to_income(
         profile.monthly_income, profile.monthly_debt_payments + quote.monthly_payment
     )

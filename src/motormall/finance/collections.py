@@ -9,10 +9,7 @@ run), then through payments the intent, then the instalment again (already ours)
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
-import json
-import time
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -22,22 +19,39 @@ from motormall.finance import contracts, policy
 from motormall.finance.events import InstalmentLate
 from motormall.finance.models import FinanceContract, Instalment, Mandate
 from motormall.notifications.service import notify
+from motormall.payments import ledger, providers
 from motormall.payments import service as payments
 from motormall.payments.models import Purpose
-from motormall.payments.providers import sandbox
+from motormall.payments.providers import BadSignature, sandbox
 from motormall.platform import audit, events
 from motormall.platform.auth import Principal, Role
 from motormall.platform.config import Settings
 from motormall.platform.errors import BadRequest, Conflict, Forbidden
 
-MANDATE_HEADER = "sandbox-signature"
+
+@dataclass(frozen=True)
+class Debit:
+    """One instalment to take through its mandate, as the job needs it outside the
+    transaction: no row of ours stays locked while the provider is asked."""
+
+    intent_id: str
+    instalment_id: str
+    mandate_id: str
+    provider: str
+    mandate_ref: str
+    amount: Decimal
+    currency: str
+    subject: str
 
 
 # --- mandates -----------------------------------------------------------------------------
 
 
-def start_mandate(session: Session, who: Principal, order_id: str, *, now) -> Mandate:
-    """The buyer asks to sign a recurring-debit mandate for the order's contract."""
+def start_mandate(
+    session: Session, who: Principal, order_id: str, *, settings: Settings, now
+) -> Mandate:
+    """The buyer asks to sign a recurring-debit mandate for the order's contract, at the
+    configured provider (Alipay's agreement sign-up, or the sandbox's page)."""
     order, contract = contracts.contract_for(session, who, order_id, lock=True)
     if who.user_id != order.customer_id:
         raise Forbidden("role_not_allowed", "Only the buyer signs the debit mandate.")
@@ -48,7 +62,7 @@ def start_mandate(session: Session, who: Principal, order_id: str, *, now) -> Ma
         mandate = Mandate(
             contract_id=contract.id,
             customer_id=order.customer_id,
-            provider="sandbox",
+            provider=providers.get(settings.payment_provider, settings).name,
             status="pending",
             created_at=now,
         )
@@ -57,42 +71,47 @@ def start_mandate(session: Session, who: Principal, order_id: str, *, now) -> Ma
     return mandate
 
 
-def signed_mandate_notice(settings: Settings, mandate_id: str) -> tuple[dict, bytes]:
-    """What the sandbox sends when the buyer signs: the same HMAC scheme as its payments."""
-    body = json.dumps({"mandate_id": mandate_id, "status": "active"}, sort_keys=True).encode()
-    return {MANDATE_HEADER: sandbox.sign(settings, body)}, body
+def sign_url(mandate: Mandate, order_id: str, *, settings: Settings) -> str:
+    """Where the buyer signs the mandate at its provider (a signed Alipay page request)."""
+    provider = providers.get(mandate.provider, settings)
+    back = f"{settings.public_url.rstrip('/')}/orders/{order_id}"
+    return provider.mandate_sign_url(mandate_id=mandate.id, return_url=back)
 
 
-def _verify(settings: Settings, header: str, body: bytes) -> dict:
+def signed_mandate_notice(settings: Settings, mandate_id: str, status: str = "active"):
+    """What the sandbox sends when the buyer signs (tests and the sandbox page)."""
+    return sandbox.signed_mandate_notice(settings, mandate_id, status)
+
+
+def mandate_notified(
+    session: Session, provider_name: str, headers, body: bytes, *, settings, now
+) -> Mandate:
+    """The provider says the buyer signed (or ended) a mandate. A mandate only moves
+    pending → active → ended: a replay, or an old sign-up notice after the end, changes
+    nothing; a sign-up naming another agreement than the one we hold is ignored."""
+    provider = providers.get(provider_name, settings)
     try:
-        parts = dict(p.split("=", 1) for p in header.split(","))
-        at = int(parts["t"])
-    except (KeyError, ValueError):
-        raise BadRequest("bad_signature", "The mandate notification is not signed.") from None
-    mac = hmac.new(sandbox.secret(settings), f"{at}.".encode() + body, hashlib.sha256)
-    fresh = abs(time.time() - at) <= sandbox.TOLERANCE_S
-    if not fresh or not hmac.compare_digest(mac.hexdigest(), parts.get("v1", "")):
-        raise BadRequest("bad_signature", "The mandate notification is not authentic.")
-    try:
-        return json.loads(body)
-    except ValueError:
-        raise BadRequest("bad_signature", "The mandate notification is not JSON.") from None
-
-
-def mandate_notified(session: Session, headers, body: bytes, *, settings, now) -> Mandate:
-    """The provider says the buyer signed. A replay finds the mandate active: no change."""
-    data = _verify(settings, headers.get(MANDATE_HEADER, ""), body)
-    mandate = session.get(Mandate, str(data.get("mandate_id")), with_for_update=True)
-    if mandate is None:
+        notice = provider.parse_mandate_notification(headers, body)
+    except BadSignature as exc:
+        detail = f"The mandate notification is not authentic: {exc}."
+        raise BadRequest("bad_signature", detail) from None
+    mandate = session.get(Mandate, notice.mandate_id, with_for_update=True)
+    if mandate is None or mandate.provider != provider.name:
         raise BadRequest("unknown_mandate", "No such mandate.")
-    if mandate.status != "active" and data.get("status") == "active":
-        mandate.status, mandate.signed_at = "active", now
+    if mandate.provider_ref not in (None, notice.provider_ref):
+        return mandate  # another agreement than the one this mandate holds
+    moved = {("pending", "active"), ("active", "ended"), ("pending", "ended")}
+    if (mandate.status, notice.status) in moved:
+        mandate.status, mandate.provider_ref = notice.status, notice.provider_ref
+        if notice.status == "active":
+            mandate.signed_at = now
         audit.record(
             session,
             actor_id=mandate.customer_id,
-            action="finance.mandate.signed",
+            action=f"finance.mandate.{'signed' if notice.status == 'active' else 'ended'}",
             entity_type="finance_mandate",
             entity_id=mandate.id,
+            detail={"provider": provider.name, "provider_ref": notice.provider_ref},
         )
     return mandate
 
@@ -100,11 +119,14 @@ def mandate_notified(session: Session, headers, body: bytes, *, settings, now) -
 # --- the collection run -------------------------------------------------------------------
 
 
-def due_for_collection(session: Session, *, now: dt.datetime, limit: int) -> list[Instalment]:
+def due_for_collection(
+    session: Session, *, now: dt.datetime, limit: int
+) -> list[tuple[Instalment, Mandate]]:
     """Open instalments due by today whose contract has an active mandate and which are not
-    waiting for a retry, locked in primary-key order (others' locks skipped)."""
+    waiting for a retry, with that mandate, locked in primary-key order (others' locks
+    skipped)."""
     stmt = (
-        select(Instalment)
+        select(Instalment, Mandate)
         .join(Mandate, Mandate.contract_id == Instalment.contract_id)
         .where(
             Instalment.status.in_(contracts.OPEN),
@@ -116,14 +138,15 @@ def due_for_collection(session: Session, *, now: dt.datetime, limit: int) -> lis
         .limit(limit)
         .with_for_update(skip_locked=True, of=Instalment)
     )
-    return list(session.scalars(stmt))
+    return [(i, m) for i, m in session.execute(stmt)]
 
 
 def start_collection(
-    session: Session, inst: Instalment, *, settings: Settings, now: dt.datetime
-) -> str:
-    """A payment intent for the instalment, on the buyer's behalf (the mandate allows it);
-    the job then debits it at the provider. Until the answer, no retry is due for a day."""
+    session: Session, inst: Instalment, mandate: Mandate, *, settings: Settings, now
+) -> Debit:
+    """A payment intent for the instalment, on the buyer's behalf (the mandate allows it),
+    at the mandate's provider; the job then debits it there. Until the answer, no retry is
+    due for a day."""
     who = Principal(user_id=inst.customer_id, role=Role.customer, email="")
     intent = payments.create_intent(
         session,
@@ -134,9 +157,19 @@ def start_collection(
         purpose=Purpose.instalment,
         settings=settings,
         now=now,
+        provider=mandate.provider,
     )
     inst.next_attempt_at = now + dt.timedelta(days=1)
-    return intent.id
+    return Debit(
+        intent_id=intent.id,
+        instalment_id=inst.id,
+        mandate_id=mandate.id,
+        provider=mandate.provider,
+        mandate_ref=mandate.provider_ref or "",
+        amount=intent.amount,
+        currency=intent.currency,
+        subject=f"motormall instalment {inst.n}",
+    )
 
 
 def collection_failed(
@@ -219,3 +252,37 @@ def arrears(session: Session) -> list[FinanceContract]:
             .order_by(FinanceContract.created_at)
         )
     )
+
+
+def close_for_cancelled_order(session: Session, order_id: str, *, now: dt.datetime) -> bool:
+    """The order was cancelled: its contract is closed, its open instalments with it, and
+    its mandate ended, so the collection run takes nothing more. Money for an instalment
+    that arrives later is sent back (its instalment is no longer open). Lock order as
+    acceptance and payoff: the contract, its instalments by id, then the mandate. Returns
+    whether there was a contract to close."""
+    contract = session.scalar(
+        select(FinanceContract).where(FinanceContract.order_id == order_id).with_for_update()
+    )
+    if contract is None or contract.status == "cancelled":
+        return contract is not None
+    open_rows = contracts.open_instalments(session, contract.id, lock=True)
+    mandate = session.scalar(
+        select(Mandate).where(Mandate.contract_id == contract.id).with_for_update()
+    )
+    was = contract.status
+    contract.status = "cancelled"
+    for inst in open_rows:
+        inst.status, inst.next_attempt_at = "cancelled", None
+    if mandate is not None and mandate.status != "ended":
+        mandate.status = "ended"
+    if was == "accepted":  # the lender no longer advances the car's price
+        ledger.reverse(session, "finance_advance", order_id=order_id, as_kind="finance_unwound")
+    audit.record(
+        session,
+        actor_id=None,
+        action="finance.contract.cancelled",
+        entity_type="finance_contract",
+        entity_id=contract.id,
+        detail={"order_id": order_id, "was": was, "instalments_closed": len(open_rows)},
+    )
+    return True

@@ -25,7 +25,7 @@ from motormall.orders.models import Order
 from motormall.orders.rules import OrderStatus
 from motormall.payments import ledger
 from motormall.payments.ledger import credit, debit
-from motormall.platform import audit, events
+from motormall.platform import audit, events, jobs
 from motormall.platform.auth import Principal, User
 from motormall.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from motormall.platform.money import round_money
@@ -58,26 +58,45 @@ def _quote_from(app: FinanceApplication, order: Order, start: dt.date) -> rules.
 
 
 def offer(session: Session, app: FinanceApplication, order: Order, *, now: dt.datetime):
-    """Write the contract for an approved application: the quote it was approved on, as a
-    PDF with its SHA-256. Due dates in the PDF count from today; accepting counts them from
-    the day of acceptance (same amounts)."""
+    """Write the contract for an approved application: the quote it was approved on. Its
+    PDF and SHA-256 are written by a job after commit (`render_document`): rendering costs
+    about 45 ms, which the decision's own transaction does not wait for. Due dates in the
+    PDF count from the offer's day; accepting counts them from the day of acceptance (same
+    amounts)."""
     quote = _quote_from(app, order, now.date())
-    name = session.scalar(select(User.name).where(User.id == order.customer_id)) or ""
-    pdf = contract_pdf.render(order_id=order.id, vin=order.vin, customer=name, quote=quote)
     contract = FinanceContract(
         order_id=order.id,
         application_id=app.id,
         customer_id=order.customer_id,
         product=order.product,
         terms=_terms_json(quote),
-        pdf=pdf,
-        sha256=hashlib.sha256(pdf).hexdigest(),
         status="offered",
         created_at=now,
     )
     session.add(contract)
     session.flush()
+    jobs.after_commit(session, "finance.render_contract", contract.id)
     return contract
+
+
+def render_document(session: Session, contract_id: str) -> bool:
+    """The contract's PDF and its SHA-256, once (a repeat finds it done)."""
+    contract = session.get(FinanceContract, contract_id, with_for_update=True)
+    if contract is None or contract.pdf is not None:
+        return False
+    app = session.get(FinanceApplication, contract.application_id)
+    order = session.get(Order, contract.order_id)
+    quote = _quote_from(app, order, contract.created_at.date())
+    name = session.scalar(select(User.name).where(User.id == order.customer_id)) or ""
+    pdf = contract_pdf.render(order_id=order.id, vin=order.vin, customer=name, quote=quote)
+    contract.pdf, contract.sha256 = pdf, hashlib.sha256(pdf).hexdigest()
+    return True
+
+
+def not_ready() -> Conflict:
+    return Conflict(
+        "contract_not_ready", "The contract document is being prepared; try again in a moment."
+    )
 
 
 def _terms_json(q: rules.Quote) -> dict:
@@ -117,6 +136,8 @@ def accept(
         raise Forbidden("role_not_allowed", "Only the buyer accepts the contract.")
     if contract.status != "offered":
         raise Conflict("contract_accepted", "This contract was already accepted.")
+    if contract.sha256 is None:
+        raise not_ready()
     if sha256.lower() != contract.sha256:
         raise Invalid(
             "contract_changed",
@@ -189,8 +210,9 @@ def instalments_of(session: Session, contract_id: str) -> list[Instalment]:
 
 
 def shown_status(inst: Instalment, today: dt.date) -> str:
-    """paid, late, due (falls due today or is the next one within a month) or upcoming."""
-    if inst.status in ("paid", "paid_off"):
+    """paid, late, due (falls due today or is the next one within a month) or upcoming;
+    cancelled with its order."""
+    if inst.status in ("paid", "paid_off", "cancelled"):
         return inst.status
     if inst.status == "late" or inst.due_date < today:
         return "late"

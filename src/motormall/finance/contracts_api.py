@@ -66,6 +66,8 @@ def get_contract(order_id: str, session: ReadSession, who: CurrentPrincipal):
 def get_contract_pdf(order_id: str, session: ReadSession, who: CurrentPrincipal):
     """The contract as a PDF (English and Chinese); its SHA-256 is in the contract view."""
     _, c = contracts.contract_for(session, who, order_id)
+    if c.pdf is None:
+        raise contracts.not_ready()
     return Response(
         c.pdf,
         media_type="application/pdf",
@@ -175,17 +177,22 @@ def pay_off(
 # --- mandates and collections -------------------------------------------------------------
 
 
-def mandate_out(m) -> schemas.MandateOut:
+def mandate_out(m, order_id: str, settings) -> schemas.MandateOut:
     return schemas.MandateOut(
-        id=m.id, status=m.status, provider=m.provider, sign_url=f"/sandbox/mandates/{m.id}"
+        id=m.id,
+        status=m.status,
+        provider=m.provider,
+        sign_url=collections.sign_url(m, order_id, settings=settings),
     )
 
 
 @router.post("/orders/{order_id}/mandate", status_code=201, response_model=schemas.MandateOut)
-def start_mandate(order_id: str, session: DbSession, who: Customer):
-    """Start the recurring-debit mandate for the accepted contract; sign it at `sign_url`.
-    Asking again returns the same mandate."""
-    return mandate_out(collections.start_mandate(session, who, order_id, now=utcnow()))
+def start_mandate(order_id: str, session: DbSession, who: Customer, settings: AppSettings):
+    """Start the recurring-debit mandate for the accepted contract; sign it at `sign_url`
+    (the provider's page: Alipay's agreement sign-up, or the sandbox's). Asking again
+    returns the same mandate."""
+    m = collections.start_mandate(session, who, order_id, settings=settings, now=utcnow())
+    return mandate_out(m, order_id, settings)
 
 
 async def raw_body(request: Request) -> bytes:
@@ -201,14 +208,17 @@ def mandate_notification(
     settings: AppSettings,
     body: Annotated[bytes, Depends(raw_body)],
 ):
-    """The provider's signed word that a buyer signed a mandate; a bad signature → 400
-    `bad_signature`, a replay changes nothing."""
-    if provider != "sandbox":
-        raise NotFound("unknown_provider", f"No mandate provider {provider}.")
+    """The provider's signed word that a buyer signed (or ended) a mandate; a bad signature
+    → 400 `bad_signature`, a replay changes nothing. Answered as the provider expects (Alipay:
+    the literal `success`, or it keeps resending)."""
     if len(body) > 64 * 1024:
         raise Invalid("payload_too_large", "Notification too large.")
     headers = {k.lower(): v for k, v in request.headers.items()}
-    m = collections.mandate_notified(session, headers, body, settings=settings, now=utcnow())
+    m = collections.mandate_notified(
+        session, provider, headers, body, settings=settings, now=utcnow()
+    )
+    if provider == "alipay":
+        return Response(b"success", media_type="text/plain")
     return {"mandate": m.id, "status": m.status}
 
 

@@ -87,9 +87,10 @@ class FinanceContract(Base):
     customer_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
     product: Mapped[str] = mapped_column(String(20))
     terms: Mapped[dict] = mapped_column(JSON)
-    pdf: Mapped[bytes] = mapped_column(LargeBinary)
-    sha256: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(12))  # offered | accepted | paid_off
+    # written by a job after the offer commits (rendering takes ~45 ms: not in the decision)
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(12))  # offered | accepted | paid_off | cancelled
     collections: Mapped[bool] = mapped_column(Boolean, default=False)  # flagged for arrears
     accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -116,7 +117,8 @@ class Instalment(Base):
     # what the latest payment asked for: settling posts exactly this, even if a late fee was
     # charged after the payment started (that fee is then not taken for this instalment)
     collecting: Mapped[Decimal | None] = mapped_column(Cents)
-    status: Mapped[str] = mapped_column(String(12))  # scheduled | late | paid | paid_off
+    # scheduled | late | paid | paid_off | cancelled (with its order)
+    status: Mapped[str] = mapped_column(String(12))
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # after a failure
     paid_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -133,7 +135,9 @@ class Mandate(Base):
     contract_id: Mapped[str] = mapped_column(ForeignKey("finance_contracts.id"))
     customer_id: Mapped[str] = mapped_column(String(32), index=True)
     provider: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(10))  # pending | active
+    # the provider's name for the signed mandate (Alipay's agreement_no): debits quote it
+    provider_ref: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(10))  # pending | active | ended
     # sandbox only: how many of the next debits the pretend bank refuses (tests, demos)
     sandbox_refusals: Mapped[int] = mapped_column(Integer, default=0)
     signed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -8,13 +8,18 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
+from markupsafe import Markup
 
-from motormall.finance import applications, collections, messages, policy, service
+from motormall.customers.contacts import contacts_of
+from motormall.finance import applications, collections, messages, policy, service, staff
+from motormall.finance.chart import stacked_bars
 from motormall.finance.models import FinanceContract, Mandate
 from motormall.finance.schemas import QuoteIn
+from motormall.platform.auth import Role
 from motormall.platform.db import utcnow
 from motormall.platform.deps import AppSettings, DbSession, ReadSession
 from motormall.platform.errors import DomainError, Invalid, status_of
+from motormall.web.i18n import translations
 from motormall.web.render import check_csrf, language, page_principal, render
 
 router = APIRouter(include_in_schema=False)
@@ -26,13 +31,20 @@ def _queue(request: Request, session, error=None, status_code=200):
     queue = applications.referred(session)
     for a in queue:
         a.reason_texts = [messages.text(c, lang) for c in a.reasons]
+    _ = translations(lang).gettext
+    legend = {"approved": _("Approved"), "pending": _("Referred"), "declined": _("Declined")}
+    weeks = staff.weekly_outcomes(session, now=utcnow())
+    chart = stacked_bars(weeks, legend=legend, title=_("Finance applications per week"))
+    arrears = collections.arrears(session)
     return render(
         request,
         "oem_credit_queue.html",
         status_code=status_code,
         queue=queue,
         stats=applications.stats(session),
-        arrears=collections.arrears(session),
+        arrears=arrears,
+        callees=contacts_of(session, [c.customer_id for c in arrears]),
+        chart=Markup(chart),  # built from numbers and escaped labels only
         error=error,
     )
 
@@ -70,6 +82,20 @@ def review(
     return RedirectResponse(QUEUE, status_code=303)
 
 
+# --- the dealer's view of its financed orders ----------------------------------------------
+
+
+@router.get("/dealer/finance")
+def dealer_finance(request: Request, session: ReadSession):
+    """The dealer's live hire-purchase and lease orders: how their finance stands (applied,
+    approved, contracted, in arrears) and whom to call."""
+    who = page_principal(request)
+    if who is None or who.role not in (Role.dealer_staff, Role.dealer_manager):
+        return RedirectResponse(f"/login?{urlencode({'next': '/dealer/finance'})}", 303)
+    rows = staff.dealer_orders(session, who.dealer_id)
+    return render(request, "dealer_finance.html", rows=rows)
+
+
 # --- the sandbox provider's mandate page (what Alipay's agreement sign-up page does) --------
 
 
@@ -98,7 +124,7 @@ def sandbox_mandate_sign(
         return render(request, "not_found.html", status_code=404)
     check_csrf(request, csrf_token)
     headers, body = collections.signed_mandate_notice(settings, mandate_id)
-    collections.mandate_notified(session, headers, body, settings=settings, now=utcnow())
+    collections.mandate_notified(session, "sandbox", headers, body, settings=settings, now=utcnow())
     order_id = session.get(FinanceContract, mandate.contract_id).order_id
     return RedirectResponse(f"/orders/{order_id}", status_code=303)
 

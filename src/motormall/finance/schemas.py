@@ -213,8 +213,14 @@ class ContractOut(BaseModel):
     id: str
     order_id: str
     product: str
-    status: Literal["offered", "accepted", "paid_off"]
-    sha256: Annotated[str, Field(description="SHA-256 of the PDF: accept by naming it")]
+    status: Literal["offered", "accepted", "paid_off", "cancelled"]
+    sha256: Annotated[
+        str | None,
+        Field(
+            description="SHA-256 of the PDF: accept by naming it (null for the moment "
+            "after approval while the PDF is written)"
+        ),
+    ]
     pdf_url: str
     amount_financed: MoneyOut
     monthly_payment: MoneyOut
@@ -238,7 +244,7 @@ class InstalmentOut(BaseModel):
     interest: str
     late_fee: str
     amount: MoneyOut
-    status: Literal["upcoming", "due", "late", "paid", "paid_off"]
+    status: Literal["upcoming", "due", "late", "paid", "paid_off", "cancelled"]
 
 
 class InstalmentList(BaseModel):

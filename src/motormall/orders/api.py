@@ -63,6 +63,9 @@ def order_out(session, order: Order) -> schemas.OrderOut:
         deposit=money(order.deposit),
         paid=money(paid),
         balance_due=money(due),
+        down_payment_due=money(
+            service.down_payment_due(order) if order.status == "contracted" else Decimal("0.00")
+        ),
         delivery=delivery,
         credited_dealer=session.scalar(
             select(Dealer.code).where(Dealer.id == order.credited_dealer_id)

@@ -220,7 +220,7 @@ def order_pay(
     request: Request,
     session: DbSession,
     settings: AppSettings,
-    purpose: Annotated[str, Form(pattern="^(deposit|balance)$")],
+    purpose: Annotated[str, Form(pattern="^(deposit|balance|down_payment)$")],
     csrf_token: Annotated[str, Form()] = "",
 ):
     who = page_principal(request)
@@ -229,7 +229,11 @@ def order_pay(
     try:
         check_csrf(request, csrf_token)
         order = service.get_for(session, who, order_id, lock=True)
-        amount = order.deposit if purpose == "deposit" else service.balance_due(order)
+        amount = {
+            "deposit": order.deposit,
+            "balance": service.balance_due(order),
+            "down_payment": service.down_payment_due(order),
+        }[purpose]
         intent = payments.create_intent(
             session,
             who,

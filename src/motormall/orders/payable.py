@@ -22,7 +22,7 @@ class OrderPayable:
             raise NotFound("order_not_found", f"No order {order_id}.")
         return order
 
-    def _due(self, order: Order, amount, purpose: str = "payment") -> Due:
+    def _due(self, order: Order, amount, purpose: str = "payment", expires_at=None) -> Due:
         return Due(
             amount=amount,
             currency=order.currency,
@@ -31,11 +31,14 @@ class OrderPayable:
             dealer_ids=service.dealers_of(order),
             subject=f"motormall {purpose} {order.vin}",
             return_path=f"/orders/{order.id}",
+            expires_at=expires_at,
         )
 
     def due(self, session: Session, payable_id: str, purpose: str, *, now: dt.datetime) -> Due:
-        if purpose not in ("deposit", "balance"):  # instalments are finance's payable
-            raise Invalid("purpose_invalid", "An order takes a deposit or its balance.")
+        if purpose not in ("deposit", "balance", "down_payment"):  # instalments: finance's
+            raise Invalid(
+                "purpose_invalid", "An order takes a deposit, its balance or its down payment."
+            )
         order = self._order(session, payable_id)
         if purpose == "deposit":
             if order.status == OrderStatus.reserved and order.expires_at <= now:
@@ -51,7 +54,16 @@ class OrderPayable:
                     f"The order is {order.status}; no deposit is due.",
                     current_status=order.status,
                 )
-            amount = order.deposit
+            amount, expires_at = order.deposit, order.expires_at
+        elif purpose == "down_payment":
+            amount, expires_at = service.down_payment_due(order), None
+            if order.status != OrderStatus.contracted or amount <= 0:
+                raise Conflict(
+                    "down_payment_not_due",
+                    "Nothing of the down payment is due: it is due once a finance contract "
+                    "is signed, less the deposit.",
+                    current_status=order.status,
+                )
         else:
             if order.status != OrderStatus.deposit_paid or order.product != "cash":
                 raise Conflict(
@@ -60,8 +72,8 @@ class OrderPayable:
                     "on cash orders.",
                     current_status=order.status,
                 )
-            amount = service.balance_due(order)
-        return self._due(order, amount, purpose)
+            amount, expires_at = service.balance_due(order), None
+        return self._due(order, amount, purpose, expires_at)
 
     def settle(
         self, session: Session, payable_id: str, purpose: str, *, now: dt.datetime
@@ -69,6 +81,8 @@ class OrderPayable:
         order = self._order(session, payable_id)
         if purpose == "deposit":
             result = service.deposit_received(session, order, now=now)
+        elif purpose == "down_payment":
+            result = service.down_payment_received(session, order, now=now)
         else:
             result = service.balance_received(session, order, now=now)
         return result, self._due(order, order.price, purpose)

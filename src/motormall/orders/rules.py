@@ -32,6 +32,8 @@ TRANSITIONS: dict[str, dict[OrderStatus, OrderStatus]] = {
     "sign_contract": {S.financing: S.contracted},
     "decline_finance": {S.financing: S.deposit_paid},  # underwriting said no
     "pay_balance": {S.deposit_paid: S.paid},
+    # a financed order is paid once the rest of its down payment is in (the lender pays the rest)
+    "pay_down_payment": {S.contracted: S.paid},
     "prepare": {S.paid: S.ready_for_handover, S.contracted: S.ready_for_handover},
     "hand_over": {S.ready_for_handover: S.handed_over},
     "expire": {S.reserved: S.expired},

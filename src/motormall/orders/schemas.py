@@ -48,6 +48,9 @@ class OrderOut(BaseModel):
     deposit: MoneyOut
     paid: MoneyOut
     balance_due: MoneyOut
+    # financed orders: the rest of the down payment (less the deposit), due once the
+    # contract is signed and before handover; zero otherwise
+    down_payment_due: MoneyOut
     delivery: Delivery
     credited_dealer: str
     expires_at: str | None
@@ -79,7 +82,7 @@ class PaymentIn(BaseModel):
     amount: MoneyIn | Annotated[Amount, Field(ge=0)] = Field(
         description='"5000.00" or {"amount": "5000.00", "currency": "CNY"}'
     )
-    purpose: Literal["deposit", "balance"]
+    purpose: Literal["deposit", "balance", "down_payment"]
 
     @property
     def money(self) -> MoneyIn:

@@ -393,6 +393,30 @@ def balance_due(order: Order) -> Decimal:
     return order.price - order.deposit
 
 
+def down_payment_due(order: Order) -> Decimal:
+    """What a financed order still owes of its down payment: the deposit counts toward it."""
+    if order.product == "cash" or order.down_payment is None:
+        return Decimal("0.00")
+    return max(order.down_payment - order.deposit, Decimal("0.00"))
+
+
+def down_payment_received(session: Session, order: Order, *, now: dt.datetime) -> str:
+    if order.status == OrderStatus.contracted and down_payment_due(order) > 0:
+        _move(session, order, "pay_down_payment", actor_id=None, now=now)
+        return "applied"
+    return "refund"
+
+
+def _down_payment_in(order: Order) -> None:
+    """A financed car leaves only once its down payment is in (the contract is signed)."""
+    if order.status == OrderStatus.contracted and down_payment_due(order) > 0:
+        raise Conflict(
+            "down_payment_due",
+            "The rest of the down payment is due before the car is handed over.",
+            due=f"{down_payment_due(order):.2f}",
+        )
+
+
 # --- dealer and buyer actions -------------------------------------------------------------
 
 
@@ -411,6 +435,7 @@ def _check_handler(who: Principal, order: Order) -> None:
 
 def prepare(session: Session, who: Principal, order: Order, *, now: dt.datetime) -> Order:
     _check_handler(who, order)
+    _down_payment_in(order)
     _move(session, order, "prepare", actor_id=who.user_id, now=now)
     return order
 
@@ -426,6 +451,7 @@ def hand_over(
 ) -> Order:
     """The buyer drives away: the car is sold and the sale recognised in the ledger."""
     _check_handler(who, order)
+    _down_payment_in(order)
     if order.status in (OrderStatus.paid, OrderStatus.contracted):
         _move(session, order, "prepare", actor_id=who.user_id, now=now)
     _move(

@@ -24,6 +24,7 @@ class IntentStatus(enum.StrEnum):
 class Purpose(enum.StrEnum):
     deposit = "deposit"
     balance = "balance"
+    down_payment = "down_payment"  # a financed order's down payment, less its deposit
     instalment = "instalment"  # a finance contract's monthly payment (payable "instalment")
     payoff = "payoff"  # a finance contract repaid early (payable "instalment", the contract id)
 

@@ -37,6 +37,7 @@ from motormall.platform.money import round_money
 LIABILITY = {
     Purpose.deposit: "customer_deposits",
     Purpose.balance: "customer_payments",
+    Purpose.down_payment: "customer_payments",  # recognised with the sale at handover
     # finance moves instalment money on to its receivable, interest and fee accounts on settle
     Purpose.instalment: "customer_instalments",
     Purpose.payoff: "customer_instalments",
@@ -63,9 +64,11 @@ def create_intent(
     purpose: Purpose,
     settings: Settings,
     now: dt.datetime,
+    provider: str | None = None,
 ) -> PaymentIntent:
     """Ask the provider to take `amount` for `purpose` of a payable (an order, ...); the
-    buyer then pays at `pay_url`. The payable says what is due, through its port."""
+    buyer then pays at `pay_url`. The payable says what is due, through its port.
+    `provider`: the one a mandate was signed with (default: the configured one)."""
     due = settlement.payable(payable).due(session, payable_id, purpose.value, now=now)
     if who.user_id != due.customer_id and not who.is_admin:
         raise NotFound(f"{payable}_not_found", f"No {payable} {payable_id}.")
@@ -75,7 +78,7 @@ def create_intent(
             f"The {purpose.value} due is {due.amount:.2f} {due.currency}.",
             due=f"{due.amount:.2f}",
         )
-    provider = providers.get(settings.payment_provider, settings)
+    provider = providers.get(provider or settings.payment_provider, settings)
     intent = PaymentIntent(
         payable=payable,
         payable_id=payable_id,
@@ -96,6 +99,7 @@ def create_intent(
         currency=due.currency,
         subject=due.subject,
         return_url=f"{settings.public_url.rstrip('/')}{due.return_path}",
+        expires_at=due.expires_at,
     )
     intent.pay_url, intent.provider_ref = checkout.pay_url, checkout.provider_ref
     audit.record(

@@ -29,6 +29,9 @@ class Due:
     dealer_ids: tuple[int, ...]
     subject: str  # shown by the provider, e.g. "motormall deposit <VIN>"
     return_path: str  # where the buyer lands after paying
+    # when what is due stops being payable (a reservation's hold): the provider's page
+    # closes then too, so nobody pays for a car that is no longer held for them
+    expires_at: dt.datetime | None = None
 
 
 class Payable(Protocol):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from motormall.payments.providers.base import (
     BadSignature,
     Checkout,
+    MandateNotice,
+    Mandates,
     Notice,
     Provider,
     ProviderError,
@@ -12,7 +14,16 @@ from motormall.payments.providers.base import (
 from motormall.platform.config import Settings
 from motormall.platform.errors import NotFound
 
-__all__ = ["BadSignature", "Checkout", "Notice", "Provider", "ProviderError", "get"]
+__all__ = [
+    "BadSignature",
+    "Checkout",
+    "MandateNotice",
+    "Mandates",
+    "Notice",
+    "Provider",
+    "ProviderError",
+    "get",
+]
 
 
 def get(name: str, settings: Settings) -> Provider:

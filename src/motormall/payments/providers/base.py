@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
@@ -38,7 +39,14 @@ class Provider(Protocol):
     name: str
 
     def start(
-        self, *, intent_id: str, amount: Decimal, currency: str, subject: str, return_url: str
+        self,
+        *,
+        intent_id: str,
+        amount: Decimal,
+        currency: str,
+        subject: str,
+        return_url: str,
+        expires_at: dt.datetime | None = None,
     ) -> Checkout: ...
 
     def parse_notification(self, headers: dict[str, str], body: bytes) -> Notice: ...
@@ -62,4 +70,40 @@ class Provider(Protocol):
 
     def query(self, *, intent_id: str, session) -> Notice | None:
         """The provider's own view of an intent, for reconciliation (None: not paid)."""
+        ...
+
+
+@dataclass(frozen=True)
+class MandateNotice:
+    """A verified statement from the provider about one recurring-debit mandate."""
+
+    mandate_id: str  # ours (Alipay: external_agreement_no)
+    provider_ref: str  # the provider's (Alipay: agreement_no), what a debit names
+    status: str  # active | ended
+    raw: dict
+
+
+class Mandates(Protocol):
+    """Recurring debits: the buyer signs a mandate at the provider once, then each debit is
+    taken without them (Alipay's agreement sign-up and agreement pay; the sandbox's page)."""
+
+    def mandate_sign_url(self, *, mandate_id: str, return_url: str) -> str: ...
+
+    def parse_mandate_notification(self, headers: dict[str, str], body: bytes) -> MandateNotice:
+        """Raises BadSignature unless the provider signed it for us."""
+        ...
+
+    def debit(
+        self,
+        *,
+        intent_id: str,
+        mandate_ref: str,
+        amount: Decimal,
+        currency: str,
+        subject: str,
+        session,
+    ) -> Notice:
+        """Take `amount` through the mandate now; the provider's verified answer (succeeded,
+        failed, or pending). Raises ProviderError when there is no trustworthy answer: the
+        intent stays pending and reconciliation asks about it later."""
         ...

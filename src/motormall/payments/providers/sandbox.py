@@ -18,7 +18,13 @@ from decimal import Decimal
 from sqlalchemy import JSON, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from motormall.payments.providers.base import BadSignature, Checkout, Notice, ProviderError
+from motormall.payments.providers.base import (
+    BadSignature,
+    Checkout,
+    MandateNotice,
+    Notice,
+    ProviderError,
+)
 from motormall.platform.auth import new_id
 from motormall.platform.config import Settings
 from motormall.platform.db import Base, UTCDateTime, utcnow
@@ -63,23 +69,14 @@ class SandboxProvider:
     def __init__(self, settings: Settings):
         self.settings = settings
 
-    def start(self, *, intent_id, amount, currency, subject, return_url) -> Checkout:
+    def start(
+        self, *, intent_id, amount, currency, subject, return_url, expires_at=None
+    ) -> Checkout:
         return Checkout(pay_url=f"/sandbox/pay/{intent_id}")
 
     def parse_notification(self, headers, body: bytes) -> Notice:
-        header = headers.get(SIGNATURE_HEADER, "")
+        data = self._verified(headers.get(SIGNATURE_HEADER, ""), body)
         try:
-            parts = dict(p.split("=", 1) for p in header.split(","))
-            at, given = int(parts["t"]), parts["v1"]
-        except (ValueError, KeyError):
-            raise BadSignature("missing or malformed Sandbox-Signature header") from None
-        expected = sign(self.settings, body, at=at).split("v1=")[1]
-        if not hmac.compare_digest(expected, given):
-            raise BadSignature("signature does not match")
-        if abs(time.time() - at) > TOLERANCE_S:
-            raise BadSignature("signature is too old")
-        try:
-            data = json.loads(body)
             return Notice(
                 notification_id=str(data["notification_id"]),
                 intent_id=str(data["intent_id"]),
@@ -89,7 +86,7 @@ class SandboxProvider:
                 status=str(data["status"]),
                 raw=data,
             )
-        except (ValueError, KeyError, TypeError, ArithmeticError):
+        except (ValueError, KeyError, TypeError, ArithmeticError, AttributeError):
             raise BadSignature("signed, but not a notification this provider sends") from None
 
     def acknowledge(self) -> tuple[bytes, str]:
@@ -104,6 +101,46 @@ class SandboxProvider:
         payment.refunded += amount
         payment.refund_ids = [*payment.refund_ids, refund_id]
         return f"rf_{refund_id}"
+
+    # --- mandates: the sandbox's own sign page, debits taken in its books -------------------
+
+    def mandate_sign_url(self, *, mandate_id, return_url) -> str:
+        return f"/sandbox/mandates/{mandate_id}"
+
+    def parse_mandate_notification(self, headers, body: bytes) -> MandateNotice:
+        data = self._verified(headers.get(SIGNATURE_HEADER, ""), body)
+        try:
+            mandate_id, status = str(data["mandate_id"]), str(data["status"])
+        except (KeyError, TypeError):
+            raise BadSignature("signed, but not a mandate notification") from None
+        if status not in ("active", "ended"):
+            raise BadSignature("signed, but not a mandate status the sandbox sends")
+        return MandateNotice(mandate_id, f"sbx-{mandate_id}", status, data)
+
+    def debit(
+        self, *, intent_id, mandate_ref, amount, currency, subject, session, succeed=True
+    ) -> Notice:
+        """The pretend bank takes the money (or refuses: `succeed`, the sandbox's test knob)."""
+        payment = take_payment(
+            session, intent_id=intent_id, amount=amount, currency=currency, succeed=succeed
+        )
+        return _notice(payment, notification_id=f"debit-{intent_id}")
+
+    def _verified(self, header: str, body: bytes) -> dict:
+        try:
+            parts = dict(p.split("=", 1) for p in header.split(","))
+            at, given = int(parts["t"]), parts["v1"]
+        except (ValueError, KeyError):
+            raise BadSignature("missing or malformed Sandbox-Signature header") from None
+        expected = sign(self.settings, body, at=at).split("v1=")[1]
+        if not hmac.compare_digest(expected, given):
+            raise BadSignature("signature does not match")
+        if abs(time.time() - at) > TOLERANCE_S:
+            raise BadSignature("signature is too old")
+        try:
+            return json.loads(body)
+        except ValueError:
+            raise BadSignature("signed, but not JSON") from None
 
     def query(self, *, intent_id, session) -> Notice | None:
         payment = session.scalar(
@@ -162,6 +199,14 @@ def signed_notification(
         _payload(payment, notification_id or f"ntf-{payment.ref}"), sort_keys=True
     ).encode()
     return {SIGNATURE_HEADER: sign(settings, body), "content-type": "application/json"}, body
+
+
+def signed_mandate_notice(
+    settings: Settings, mandate_id: str, status: str = "active"
+) -> tuple[dict[str, str], bytes]:
+    """What the sandbox sends when the buyer signs (or ends) a mandate."""
+    body = json.dumps({"mandate_id": mandate_id, "status": status}, sort_keys=True).encode()
+    return {SIGNATURE_HEADER: sign(settings, body)}, body
 
 
 def delivery_plan(settings: Settings, rng: random.Random | None = None) -> list[float]:
