@@ -240,6 +240,11 @@ def test_check_out_and_in(client, db):
             .order_by(DomainEvent.id)
         ).all()
         assert types == ["test_drive.booked", "test_drive.out", "test_drive.returned"]
+    # the carmaker asks the customer about the drive, once, in the customer's inbox
+    surveys = client.get("/api/v1/me/surveys", headers=h["customer"]).json()["items"]
+    assert [x["about"] for x in surveys] == ["test_drive"]
+    page = client.get(f"/surveys/{surveys[0]['token']}")
+    assert page.status_code == 200 and "How was your test drive with" in page.text
 
 
 def test_check_out_of_a_car_reserved_meanwhile_is_refused(client, db):

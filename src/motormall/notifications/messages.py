@@ -89,6 +89,13 @@ TEMPLATES: dict[str, Template] = {
             "your service visit went. Your answer goes to the carmaker only."
         ),
     ),
+    "survey_test_drive": Template(
+        N_("How was your test drive?"),
+        N_(
+            "The carmaker asks you directly, not your dealer: tell us in two minutes how "
+            "your test drive went. Your answer goes to the carmaker only."
+        ),
+    ),
     # after-sales (aftersales/reminders.py, aftersales/recalls.py)
     "service_reminder": Template(
         N_("Your service visit is tomorrow"),

@@ -1,5 +1,5 @@
 """How surveys react to facts: the carmaker asks the customer directly after a handover, a
-service visit and a case the dealer closed (never through the dealer)."""
+service visit, a test drive and a case the dealer closed (never through the dealer)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from motormall.platform.events import handles
 from motormall.surveys import service
 from motormall.surveys.events import CaseResolved
 from motormall.surveys.models import Case
+from motormall.testdrives.events import TestDriveReturned
 
 
 @handles(OrderHandedOver)
@@ -32,6 +33,19 @@ def survey_after_service(session, event) -> None:
         customer_id=event.customer_id,
         dealer_id=event.dealer_ids[0],
         about="service",
+        subject_id=event.entity_id,
+        now=event.at,
+    )
+
+
+@handles(TestDriveReturned)
+def survey_after_test_drive(session, event) -> None:
+    """Dealer and tower drives alike: the dealer whose car it was is the one rated."""
+    service.create(
+        session,
+        customer_id=event.customer_id,
+        dealer_id=event.dealer_ids[0],
+        about="test_drive",
         subject_id=event.entity_id,
         now=event.at,
     )

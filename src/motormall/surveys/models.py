@@ -27,7 +27,7 @@ class Survey(Base):
     token: Mapped[str] = mapped_column(String(64), primary_key=True)
     customer_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     dealer_id: Mapped[int] = mapped_column(ForeignKey("dealers.id"))
-    about: Mapped[str] = mapped_column(String(20))  # handover | service | case
+    about: Mapped[str] = mapped_column(String(20))  # handover | service | test_drive | case
     # the order, the appointment, or "<case id>:<n>" (the case's n-th resolution)
     subject_id: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -18,7 +18,7 @@ from motormall.surveys import integrity as integrity_rules
 from motormall.surveys.events import SurveyAnswered
 from motormall.surveys.models import Survey
 
-ABOUT = ("handover", "service", "case")
+ABOUT = ("handover", "service", "test_drive", "case")
 
 
 def create(
