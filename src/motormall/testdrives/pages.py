@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -53,16 +54,20 @@ def _json_error(request: Request, exc: DomainError) -> JSONResponse:
 def _gate_page(request, session, who, vin, *, booked=None, error=None, status_code=200):
     now = utcnow()
     answers = tower.eligibility(session, who, vin, now, now=now)
+    car = tower.tower_car(session, vin)
+    tz = car.tower.timezone if car.tower else "Asia/Shanghai"
     return render(
         request,
         "tower_drive.html",
         status_code=status_code,
-        vin=tower.tower_car(session, vin).vin,
+        vin=car.vin,
+        tz=tz,
         answers=[(a, *CHECK_TEXT[a.check]) for a in answers],
         eligible=all(a.ok for a in answers),
         booked=booked,
         error=error,
-        start=(now + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+        # the tower's local clock: the form sends the browser's offset with it
+        start=(now + dt.timedelta(hours=1)).astimezone(ZoneInfo(tz)).strftime("%Y-%m-%dT%H:%M"),
     )
 
 
