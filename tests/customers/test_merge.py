@@ -1,6 +1,8 @@
 """One customer across accounts: duplicate suggestions, merges that are refused, audited,
 read through at profile and timeline time, and undone."""
 
+import re
+
 from sqlalchemy import select, update
 
 from motormall.customers.models import CustomerIdentity
@@ -9,6 +11,7 @@ from motormall.platform.auth import Role, User, create_user
 from tests import factories as f
 from tests.catalog.test_api import problem
 from tests.orders import helpers as h
+from tests.web.test_pages import csrf_of
 
 
 def _customer(db, email, phone=None, name="Li Wei"):
@@ -187,3 +190,44 @@ def test_a_dealer_reads_only_profiles_of_its_own_customers(client, db):
     problem(
         client.get(f"/api/v1/customers/{buyer_id}/profile", headers=buyer), 403, "role_not_allowed"
     )
+
+
+def _page_login(client, email):
+    page = client.get("/login")
+    r = client.post(
+        "/login",
+        data={"email": email, "password": f.PASSWORD, "csrf_token": csrf_of(page.text)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+
+
+def test_the_console_page_merges_and_undoes(client, db):
+    net = f.network(db)
+    a = _customer(db, "a@test.dev", phone="+8613900139000", name="Wang Fang")
+    b = _customer(db, "b@test.dev", phone="+8613900139000", name="Wang Fang")
+    assert client.get("/oem/customers/duplicates", follow_redirects=False).status_code == 303
+    _page_login(client, net["users"]["admin"])
+    page = client.get("/oem/customers/duplicates")
+    assert page.status_code == 200 and "same phone" in page.text and "a@test.dev" in page.text
+    form = {"merged": b, "into": a, "note": "called her", "csrf_token": csrf_of(page.text)}
+    r = client.post("/oem/customers/duplicates/merge", data=form, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    page = client.get("/oem/customers/duplicates")
+    assert "same phone" not in page.text and "called her" in page.text
+    merge_id = re.search(r"/oem/customers/merges/(\d+)/undo", page.text).group(1)
+    r = client.post(
+        f"/oem/customers/merges/{merge_id}/undo",
+        data={"csrf_token": csrf_of(page.text)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    assert "same phone" in client.get("/oem/customers/duplicates").text
+    # a refused merge shows why, in the page, with the error's status
+    r = client.post(
+        "/oem/customers/duplicates/merge",
+        data={**form, "merged": a, "csrf_token": csrf_of(page.text)},
+    )
+    assert r.status_code == 409 and "merged into itself" in r.text
+    zh = client.get("/oem/customers/duplicates", headers={"Accept-Language": "zh-CN"})
+    assert "重复的客户账户" in zh.text and "手机号相同" in zh.text
