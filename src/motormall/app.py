@@ -25,6 +25,8 @@ from motormall.catalog.api import router as catalog_router
 from motormall.customers.api import router as customers_router
 from motormall.customers.identity_api import router as identity_router
 from motormall.customers.identity_pages import router as identity_pages_router
+from motormall.customers.merge_api import router as merge_router
+from motormall.customers.merge_pages import router as merge_pages_router
 from motormall.customers.pages import router as customer_pages_router
 from motormall.customers.passwords_api import router as password_router
 from motormall.finance.api import router as finance_router
@@ -102,6 +104,7 @@ def create_app(
 
     api = APIRouter(prefix="/api/v1")
     api.include_router(customers_router)
+    api.include_router(merge_router)
     api.include_router(identity_router)
     api.include_router(password_router)
     api.include_router(notifications_router)
@@ -129,6 +132,7 @@ def create_app(
     app.include_router(membership_pages_router)
     app.include_router(marketing_pages_router)
     app.include_router(customer_pages_router)
+    app.include_router(merge_pages_router)
     app.include_router(identity_pages_router)
     app.include_router(vision_pages_router)
     app.include_router(finance_pages_router)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import phonenumbers
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -27,3 +28,16 @@ def contacts_of(session: Session, customer_ids) -> dict[str, Contact]:
         select(User.id, User.name, User.phone, User.email).where(User.id.in_(ids))
     )
     return {i: Contact(name=n or "", phone=p, email=e) for i, n, p, e in rows}
+
+
+def normalise_phone(value: str, region: str = "CN") -> str | None:
+    """E.164, or None when it is not a valid number; numbers without a country code are read
+    as `region`'s (mainland China by default). Registration stores phones this way, so one
+    person's phone matches across accounts with plain equality."""
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -1,6 +1,6 @@
 """How the customers domain reacts to other domains' events: it remembers which dealers each
-customer has dealt with (an inquiry, an order, a service booking), the rule behind who may
-read the customer's timeline."""
+customer has dealt with (an inquiry, an order, a test drive, a service booking), the rule
+behind who may read the customer's timeline."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from motormall.leads.events import LeadAssigned
 from motormall.orders.events import OrderReserved
 from motormall.platform.db import utcnow
 from motormall.platform.events import Event, handles
+from motormall.testdrives.events import TestDriveBooked
 
 
-@handles(LeadAssigned, OrderReserved, ServiceBooked)
+@handles(LeadAssigned, OrderReserved, ServiceBooked, TestDriveBooked)
 def remember_dealers(session: Session, event: Event) -> None:
     if event.customer_id is None:
         return

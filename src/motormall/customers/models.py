@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from motormall.platform.db import Base, UTCDateTime, utcnow
@@ -72,3 +81,34 @@ class CustomerIdentity(Base):
     face_model_version: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CustomerMerge(Base):
+    """One account folded into another (the survivor) by the carmaker. Nothing of the merged
+    account is rewritten, here or in other domains: reads resolve the survivor's accounts from
+    this table, the merged account cannot log in while the merge stands, and undoing it
+    (`undone_at`) restores both as they were."""
+
+    __tablename__ = "customer_merges"
+    __table_args__ = (
+        # an account is merged into at most one survivor at a time
+        Index(
+            "uq_customer_merges_live",
+            "merged_id",
+            unique=True,
+            sqlite_where=text("undone_at IS NULL"),
+            postgresql_where=text("undone_at IS NULL"),
+        ),
+        CheckConstraint("merged_id <> survivor_id", name="ck_customer_merges_not_self"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    merged_id: Mapped[str] = mapped_column(String(32), ForeignKey("users.id", ondelete="CASCADE"))
+    survivor_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    by_id: Mapped[str | None] = mapped_column(String(32), ForeignKey("users.id"))
+    note: Mapped[str] = mapped_column(String(500), default="")
+    undone_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    undone_by_id: Mapped[str | None] = mapped_column(String(32), ForeignKey("users.id"))

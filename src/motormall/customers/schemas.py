@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-import phonenumbers
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+
+from motormall.customers.contacts import normalise_phone
 
 
 class TokenIn(BaseModel):
@@ -38,13 +39,10 @@ class RegisterIn(BaseModel):
     @classmethod
     def _phone(cls, value: str) -> str:
         """Normalise to E.164; numbers without a country code are read as mainland China."""
-        try:
-            number = phonenumbers.parse(value, "CN")
-        except phonenumbers.NumberParseException:
-            raise ValueError("not a phone number") from None
-        if not phonenumbers.is_valid_number(number):
+        normalised = normalise_phone(value)
+        if normalised is None:
             raise ValueError("not a valid phone number")
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return normalised
 
 
 class Created(BaseModel):
@@ -98,3 +96,41 @@ class IdentityOut(BaseModel):
     face_template: bool = Field(description="a face template from the ID photo is on file")
     model_version: str | None = Field(description="the face model that made the template")
     updated_at: str
+
+
+class DuplicatePair(BaseModel):
+    a: str
+    b: str
+    reasons: list[Literal["phone", "email", "id_number"]]
+
+
+class Duplicates(BaseModel):
+    items: list[DuplicatePair]
+    next_cursor: str | None = None
+
+
+class MergeIn(BaseModel):
+    into: Annotated[str, Field(min_length=1, max_length=32, description="the surviving account")]
+    note: Annotated[str, Field(max_length=500)] = ""
+
+
+class MergeOut(BaseModel):
+    id: int
+    merged_id: str
+    survivor_id: str
+    at: str
+    note: str
+    undone_at: str | None = None
+
+
+class ProfileOut(BaseModel):
+    customer_id: str
+    accounts: list[str] = Field(description="this account first, then those merged into it")
+    memberships: list[dict]
+    cars: list[str]
+    open_leads: list[dict]
+    test_drives: list[dict]
+    orders: list[dict]
+    instalments: list[dict]
+    cases: list[dict]
+    consents: dict[str, bool]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
+from motormall.customers.merges import survivor_of
 from motormall.platform.auth import (
     User,
     authenticate,
@@ -64,6 +65,11 @@ def login(
     if user is None:
         session.commit()  # keep the failure count, then refuse
         raise Unauthenticated("invalid_credentials", "E-mail or password is wrong.")
+    if survivor_of(session, user.id) is not None:
+        # checked after the password, so it tells nothing to someone who lacks it
+        raise Unauthenticated(
+            "account_merged", "This account was merged into another one. Log in with that one."
+        )
     expires = now + dt.timedelta(hours=settings.token_ttl_hours)
     token = issue_token(session, user, ttl=expires - now, now=now)
     return Login(user, token, expires, issue_device_token(limits, user))

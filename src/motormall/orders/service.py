@@ -585,3 +585,11 @@ def financing_declined(session: Session, order: Order, *, actor_id: str | None, 
 def sign_contract(session: Session, order: Order, *, actor_id: str | None, now: dt.datetime):
     """The buyer accepted the finance contract; the car stays held for this order."""
     _move(session, order, "sign_contract", actor_id=actor_id, now=now)
+
+
+def of_customer(session: Session, customer_id: str, *, limit: int = 50) -> list[Order]:
+    """One customer's orders, newest first (the customer profile reads them)."""
+    stmt = select(Order).where(Order.customer_id == customer_id)
+    return list(
+        session.scalars(stmt.order_by(Order.created_at.desc(), Order.id.desc()).limit(limit))
+    )

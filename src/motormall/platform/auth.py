@@ -213,6 +213,15 @@ def revoke_token(session: Session, token: str, *, now: dt.datetime) -> None:
         row.revoked_at = now
 
 
+def revoke_tokens_of(session: Session, user_id: str, *, now: dt.datetime) -> None:
+    """Every live token of the account stops working (a merged account, say)."""
+    session.execute(
+        update(AccessToken)
+        .where(AccessToken.user_id == user_id, AccessToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
 def principal_for_token(session: Session, token: str, *, now: dt.datetime) -> Principal:
     row = session.execute(
         select(AccessToken, User)
