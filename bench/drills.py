@@ -88,13 +88,20 @@ def alive(pid: int) -> bool:
 
 def start_role(name: str, *args: str) -> int:
     """Start `motormall <args>` as cluster.sh does, recording its pid where `down` looks."""
-    mm = str(ROOT / ".venv/bin/motormall")
-    with open(STATE / "logs" / f"{name}.log", "ab") as log:
-        proc = subprocess.Popen(
-            [mm, *args], stdout=log, stderr=log, start_new_session=True, env=os.environ.copy()
-        )
-    (STATE / f"{name}.pid").write_text(str(proc.pid))
-    return proc.pid
+    mm = ROOT / ".venv/bin/motormall"
+    log = STATE / "logs" / f"{name}.log"
+    # started by a shell that exits at once, as cluster.sh does: no zombie of ours is left
+    # for `cluster.sh down` to wait on
+    out = subprocess.run(
+        ["bash", "-c", 'setsid "$0" "$@" >>"$LOG" 2>&1 </dev/null & echo $!', str(mm), *args],
+        env={**os.environ, "LOG": str(log)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    pid = int(out.stdout.strip())
+    (STATE / f"{name}.pid").write_text(str(pid))
+    return pid
 
 
 def start_app(i: int) -> int:
