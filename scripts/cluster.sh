@@ -7,14 +7,16 @@
 #   scripts/cluster.sh status
 #   scripts/cluster.sh down
 #
-# Everything lives under var/cluster/ (data, logs, pid files, haproxy.cfg, env). `up` runs
+# Everything lives under var/cluster/ (data, logs, pid files, haproxy.cfg, env), or under
+# $MOTORMALL_CLUSTER_STATE; ports: MOTORMALL_CLUSTER_PG_PORT, _REDIS_PORT, _APP_PORT. `up` runs
 # `motormall db upgrade` once before any app process starts, as a rolling deploy must.
 # Needs Debian's postgresql, redis-server and haproxy (scripts/setup.sh does not install them:
 # `apt-get install postgresql redis-server haproxy`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-STATE=$ROOT/var/cluster
+STATE=${MOTORMALL_CLUSTER_STATE:-$ROOT/var/cluster}  # the drills use one of their own
+VAR_DIR=$ROOT/var; [ -n "${MOTORMALL_CLUSTER_STATE:-}" ] && VAR_DIR=$STATE/var  # files, jobs
 PG_PORT=${MOTORMALL_CLUSTER_PG_PORT:-55432}
 REDIS_PORT=${MOTORMALL_CLUSTER_REDIS_PORT:-56379}
 APP_BASE_PORT=${MOTORMALL_CLUSTER_APP_PORT:-8101}
@@ -73,7 +75,7 @@ write_env() {
       echo "MOTORMALL_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:$PG_PORT/motormall"
       echo "MOTORMALL_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0"
       echo "MOTORMALL_SECRET_KEY=$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=')"
-      echo "MOTORMALL_VAR_DIR=$ROOT/var"
+      echo "MOTORMALL_VAR_DIR=$VAR_DIR"
       echo "MOTORMALL_EMBEDDED_WORKER=false"
       echo "MOTORMALL_TRUST_PROXY=true"
     } >"$STATE/env"
@@ -87,6 +89,8 @@ write_haproxy() {
 global
     maxconn 4096
     pidfile $STATE/haproxy.pid
+    # runtime API: take a server out before stopping it (rolling restart, docs/deploy.md)
+    stats socket $STATE/haproxy.sock mode 600 level admin
 defaults
     mode http
     timeout connect 2s
