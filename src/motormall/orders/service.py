@@ -364,6 +364,18 @@ def list_for(session: Session, who: Principal, *, statuses=None, limit=50, befor
     return list(session.scalars(stmt.order_by(*order).limit(limit)))
 
 
+def customers_who_returned(session: Session, dealer_id: int) -> set[str]:
+    """Customers who returned a car bought through this dealer (delivering or credited)."""
+    return set(
+        session.scalars(
+            select(Order.customer_id).where(
+                Order.status == OrderStatus.returned.value,
+                (Order.delivery_dealer_id == dealer_id) | (Order.credited_dealer_id == dealer_id),
+            )
+        )
+    )
+
+
 # --- what payments tell us ----------------------------------------------------------------
 
 

@@ -21,6 +21,13 @@ that is the mark it finds. Measured on 500 simulated dealers in bench/survey_int
 Incentives: one customer may tick "someone offered me something" by mistake; a dealer is
 flagged when its reports are far more than that noise (INCENTIVE_NOISE) explains, by the same
 one-sided binomial test.
+
+Contradictions (`contradictions`, needing each answer, so absent from the league table that
+counts in SQL): a high rating from a customer who, with the same dealer, complained, had a
+case opened by a dissatisfied answer, or returned the car; and a rating the comment's clear
+sentiment contradicts (sentiment.py). Each happens now and then honestly (a complaint resolved
+well, sarcasm, a misread scale): a dealer is flagged when they are far more common than
+BEHAVIOUR_NOISE / COMMENT_NOISE explain, by the same one-sided binomial test.
 """
 
 from __future__ import annotations
@@ -31,6 +38,8 @@ import statistics
 from dataclasses import dataclass, field
 
 from scipy.stats import binomtest, norm
+
+from motormall.surveys.sentiment import mood
 
 ALPHA = 0.001
 MIN_RESPONSES = 10  # fewer answers say nothing either way
@@ -46,6 +55,13 @@ TRIMMED_VARIANCE = 0.623
 # the staff held out.
 ON_THE_SPOT = dt.timedelta(minutes=2)
 ON_THE_SPOT_MIN, ON_THE_SPOT_SHARE = 3, 0.2
+# Cautious guesses, not measured: the share of an honest dealer's high ratings that come from a
+# customer who complained or returned a car (and was won back), and of its comments that
+# contradict the rating (sarcasm, a misread scale, the lexicon's mistakes).
+BEHAVIOUR_NOISE = 0.05
+COMMENT_NOISE = 0.02
+CONTRADICTIONS_MIN = 3  # one or two odd answers are anecdotes
+EXAMPLES = 5
 
 
 @dataclass(frozen=True)
@@ -54,6 +70,19 @@ class Answer:
     nps: int
     incentive_offered: bool
     seconds_after_sent: float
+    ref: str = ""  # the survey's public reference (never its token)
+    about: str = ""
+    comment: str = ""
+    # what else this customer did with the dealer: "complaint", "case", "return"
+    customer_behaviour: tuple[str, ...] = ()
+
+    @property
+    def high(self) -> bool:
+        return self.csat >= 4 or self.nps >= 9
+
+    @property
+    def low(self) -> bool:
+        return self.csat <= 2
 
     @property
     def perfect(self) -> bool:
@@ -176,8 +205,64 @@ def assess(
             network_perfect=network_perfect,
             network_responses=network_responses,
             fit=fit,
-        ),
+        )
+        + contradictions(answers),
     )
+
+
+def _significant(k: int, n: int, noise: float) -> float | None:
+    """The p-value when k of n is far above `noise` (and at least CONTRADICTIONS_MIN)."""
+    if k < CONTRADICTIONS_MIN:
+        return None
+    pvalue = _one_sided(k, n, noise)
+    return pvalue if pvalue < ALPHA else None
+
+
+def contradictions(answers: list[Answer]) -> list[dict]:
+    """Ratings that the customer's other behaviour or the comment's sentiment contradicts."""
+    found: list[dict] = []
+    # a good answer about a closed case is what a resolved case should bring: not counted
+    high = [a for a in answers if a.high and a.about != "case"]
+    odd = [a for a in high if a.customer_behaviour]
+    if (pvalue := _significant(len(odd), len(high), BEHAVIOUR_NOISE)) is not None:
+        found.append(
+            {
+                "code": "ratings_contradict_behaviour",
+                "evidence": {
+                    "answers": len(odd),
+                    "high_ratings": len(high),
+                    "share": round(len(odd) / len(high), 3),
+                    "noise_share": BEHAVIOUR_NOISE,
+                    "p_value": float(f"{pvalue:.3g}"),
+                    **{
+                        f"after_{b}": sum(b in a.customer_behaviour for a in odd)
+                        for b in ("complaint", "case", "return")
+                    },
+                    "examples": [a.ref for a in odd[:EXAMPLES]],
+                },
+            }
+        )
+    commented = [(a, mood(a.comment)) for a in answers if a.comment.strip()]
+    praised_low = [a for a, m in commented if a.low and m == "positive"]
+    panned_high = [a for a, m in commented if a.high and m == "negative"]
+    odd = panned_high + praised_low
+    if (pvalue := _significant(len(odd), len(commented), COMMENT_NOISE)) is not None:
+        found.append(
+            {
+                "code": "ratings_contradict_comments",
+                "evidence": {
+                    "answers": len(odd),
+                    "high_rating_negative_comment": len(panned_high),
+                    "low_rating_positive_comment": len(praised_low),
+                    "comments": len(commented),
+                    "share": round(len(odd) / len(commented), 3),
+                    "noise_share": COMMENT_NOISE,
+                    "p_value": float(f"{pvalue:.3g}"),
+                    "examples": [a.ref for a in odd[:EXAMPLES]],
+                },
+            }
+        )
+    return found
 
 
 def flags(

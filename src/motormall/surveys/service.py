@@ -11,12 +11,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from motormall.notifications.service import notify
+from motormall.orders import service as orders
 from motormall.platform import events
 from motormall.platform.errors import Conflict, Invalid, NotFound
 from motormall.surveys import cases, rules
 from motormall.surveys import integrity as integrity_rules
 from motormall.surveys.events import SurveyAnswered
-from motormall.surveys.models import Survey
+from motormall.surveys.models import Case, Survey
 
 ABOUT = ("handover", "service", "test_drive", "case")
 
@@ -151,6 +152,19 @@ def network_counts(session: Session) -> dict[int, tuple[int, int, int]]:
     return {d: (int(k), int(u), int(n)) for d, k, u, n in rows}
 
 
+def _customer_behaviour(session: Session, dealer_id: int) -> dict[str, set[str]]:
+    """What each customer did with this dealer that a happy one would not: complained
+    ("complaint"), answered so badly a case opened ("case"), returned the car ("return")."""
+    found: dict[str, set[str]] = {}
+    for customer_id, source in session.execute(
+        select(Case.customer_id, Case.source).where(Case.dealer_id == dealer_id).distinct()
+    ):
+        found.setdefault(customer_id, set()).add("complaint" if source == "complaint" else "case")
+    for customer_id in orders.customers_who_returned(session, dealer_id):
+        found.setdefault(customer_id, set()).add("return")
+    return found
+
+
 def integrity(
     session: Session, dealer_id: int, *, network: dict | None = None
 ) -> integrity_rules.Report:
@@ -158,14 +172,30 @@ def integrity(
     `network_counts`, passed in when screening many dealers)."""
     rows = session.execute(
         select(
-            Survey.csat, Survey.nps, Survey.incentive_offered, Survey.created_at, Survey.answered_at
+            Survey.token,
+            Survey.about,
+            Survey.customer_id,
+            Survey.csat,
+            Survey.nps,
+            Survey.incentive_offered,
+            Survey.comment,
+            Survey.created_at,
+            Survey.answered_at,
         ).where(Survey.dealer_id == dealer_id, Survey.answered_at.is_not(None))
     ).all()
+    behaviour = _customer_behaviour(session, dealer_id)
     answers = [
         integrity_rules.Answer(
-            csat=c, nps=n, incentive_offered=bool(i), seconds_after_sent=(a - s).total_seconds()
+            csat=r.csat,
+            nps=r.nps,
+            incentive_offered=bool(r.incentive_offered),
+            seconds_after_sent=(r.answered_at - r.created_at).total_seconds(),
+            ref=r.token[:12],  # as on the timeline: never the whole token
+            about=r.about,
+            comment=r.comment or "",
+            customer_behaviour=tuple(sorted(behaviour.get(r.customer_id, ()))),
         )
-        for c, n, i, s, a in rows
+        for r in rows
     ]
     network = network_counts(session) if network is None else network
     others = [c for d, c in network.items() if d != dealer_id]

@@ -120,6 +120,8 @@ LABELS = {
     "incentives_reported": N_("Customers report incentives for ratings"),
     "perfect_scores_above_network": N_("Perfect scores far above the network"),
     "answered_on_the_spot": N_("Answers given on the spot"),
+    "ratings_contradict_behaviour": N_("High ratings after complaints or returns"),
+    "ratings_contradict_comments": N_("Ratings the comments contradict"),
 }
 # Demo and common city names (dealer cities are stored in English).
 CITY_NAMES = [
