@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 
@@ -228,7 +229,10 @@ def test_the_towers_day_lists_pickups_returns_and_overdue(db, client):
     late = out_drive(db, "day1@test.dev", vins[0], ends_at=utcnow() - dt.timedelta(hours=3))
     soon = out_drive(db, "day2@test.dev", vins[1])
     kiosk = f.token(client, "kiosk@test.dev")
-    r = client.get("/api/v1/towers/TWR-SH1/day", headers=kiosk)
+    # the local day (Asia/Shanghai) on which `soon` was collected, two hours ago: asking for
+    # "today" would miss it in the first two hours after local midnight
+    day = (utcnow() - dt.timedelta(hours=2)).astimezone(ZoneInfo("Asia/Shanghai")).date()
+    r = client.get(f"/api/v1/towers/TWR-SH1/day?date={day}", headers=kiosk)
     assert r.status_code == 200, r.text
     body = r.json()
     assert [d["id"] for d in body["overdue"]] == [late]

@@ -31,7 +31,7 @@ REVIEWS = "/oem/test-drives/reviews"
 # What each gate check means to the customer, and where to fix it.
 CHECK_TEXT = {
     "vehicle": (N_("The car is free in its tower bay"), None),
-    "membership": (N_("You are a super member of the brand"), "/memberships"),
+    "membership": (N_("You are a member of the car's brand"), "/memberships"),
     "consent": (N_("Your ID is on file and you agreed to the face check"), "/me/identity"),
     "credit": (N_("Your credit score reaches the tower's threshold"), "/me/credit"),
     "quota": (N_("Fewer than the allowed tower drives in the window"), None),

@@ -111,16 +111,6 @@ def _checks(
                 brand=brand,
             ),
         )
-    elif not membership.is_super_member(session, customer_id, vehicle.brand_id, now=now):
-        yield (
-            "membership",
-            Forbidden(
-                "not_a_member",
-                "Tower test drives are for the brand's super members; your tier is not one yet.",
-                brand=brand,
-                super_member_required=True,
-            ),
-        )
     else:
         yield "membership", None
 
