@@ -31,6 +31,7 @@ from motormall.catalog import schemas as cs
 from motormall.catalog import service as catalog
 from motormall.catalog.models import Trim, Vehicle
 from motormall.catalog.vin import with_check_digit
+from motormall.customers.rules import check_char
 from motormall.membership import service as membership
 from motormall.platform.auth import Role, create_user
 from motormall.platform.db import Database, utcnow
@@ -38,7 +39,6 @@ from motormall.platform.migrate import upgrade
 from motormall.testdrives.models import TestDrive
 
 PASSWORD = "correct-horse-9"
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 PROFILE = {
     "birth_date": "1985-03-14",
     "monthly_income": {"amount": "40000.00", "currency": "CNY"},
@@ -56,7 +56,7 @@ PROFILE = {
 
 def id_number(serial: int) -> str:
     body = f"1101051985031{serial:04d}"
-    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, _WEIGHTS, strict=True)) % 11]
+    return body + check_char(body)
 
 
 def seed(db: Database, drives: int) -> None:

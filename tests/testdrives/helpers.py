@@ -10,6 +10,7 @@ from sqlalchemy import update
 from motormall.catalog import service as catalog
 from motormall.catalog.models import Vehicle
 from motormall.catalog.schemas import ModelIn, TrimIn
+from motormall.customers.rules import check_char
 from motormall.membership import service as membership
 from motormall.platform.auth import Role, create_user
 from motormall.platform.db import utcnow
@@ -24,14 +25,12 @@ ID_PHOTO = ("Hugo_Chavez", "001")
 TURN_LEFT = [("Hugo_Chavez", "005"), ("Hugo_Chavez", "004"), ("Hugo_Chavez", "003")]
 # Tony Blair: 002, 005 frontal, 004 turned to his own right
 SOMEONE_ELSE = [("Tony_Blair", "002"), ("Tony_Blair", "005"), ("Tony_Blair", "004")]
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
 def id_number(serial: int) -> str:
     """A valid resident ID number (GB 11643 check character), one per serial."""
     body = f"1101051985031{serial % 10000:04d}"
-    check = "10X98765432"[sum(int(c) * w for c, w in zip(body, _WEIGHTS, strict=True)) % 11]
-    return body + check
+    return body + check_char(body)
 
 
 def jpeg(person: str, n: str) -> bytes:
