@@ -75,7 +75,7 @@ def create_app(
     settings = settings or get_settings()
     _configure_logging()
     memory.release_large_blocks()  # decoded uploads must not stay in the process after use
-    db = db or Database(settings.effective_database_url, pool_size=settings.db_pool_size)
+    db = db or Database.from_settings(settings)
     use_database(db)
     use_settings(settings)
     run_jobs = settings.embedded_worker if run_jobs is None else run_jobs

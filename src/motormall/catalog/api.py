@@ -20,6 +20,7 @@ from motormall.platform.deps import (
     DbSession,
     OptionalPrincipal,
     ReadSession,
+    ReplicaSession,
     require,
 )
 from motormall.platform.errors import Forbidden, Invalid, NotFound, TooLarge
@@ -47,7 +48,7 @@ def _listing(session, stmt, key, out, limit, cursor) -> dict:
 
 
 @router.get("/brands", response_model=schemas.Listing[schemas.BrandOut])
-def list_brands(session: ReadSession, limit: Limit = pages.DEFAULT_LIMIT, cursor: Cursor = None):
+def list_brands(session: ReplicaSession, limit: Limit = pages.DEFAULT_LIMIT, cursor: Cursor = None):
     return _listing(session, select(Brand), Brand.code, service.brand_out, limit, cursor)
 
 
@@ -58,7 +59,7 @@ def create_model(body: schemas.ModelIn, session: DbSession, who: Admin):
 
 @router.get("/models", response_model=schemas.Listing[schemas.ModelOut])
 def list_models(
-    session: ReadSession,
+    session: ReplicaSession,
     brand: str | None = None,
     limit: Limit = pages.DEFAULT_LIMIT,
     cursor: Cursor = None,
@@ -76,7 +77,7 @@ def create_trim(body: schemas.TrimIn, session: DbSession, who: Admin):
 
 @router.get("/trims", response_model=schemas.Listing[schemas.TrimOut])
 def list_trims(
-    session: ReadSession,
+    session: ReplicaSession,
     model_id: RecordId | None = None,
     limit: Limit = pages.DEFAULT_LIMIT,
     cursor: Cursor = None,
@@ -94,7 +95,7 @@ def create_dealer(body: schemas.DealerIn, session: DbSession, who: Admin):
 
 @router.get("/dealers", response_model=schemas.Listing[schemas.DealerOut])
 def list_dealers(
-    session: ReadSession,
+    session: ReplicaSession,
     brand: str | None = None,
     city: str | None = None,
     limit: Limit = pages.DEFAULT_LIMIT,
@@ -119,7 +120,7 @@ def create_tower(body: schemas.TowerIn, session: DbSession, who: Admin):
 
 
 @router.get("/towers", response_model=schemas.Listing[schemas.TowerOut])
-def list_towers(session: ReadSession, limit: Limit = pages.DEFAULT_LIMIT, cursor: Cursor = None):
+def list_towers(session: ReplicaSession, limit: Limit = pages.DEFAULT_LIMIT, cursor: Cursor = None):
     return _listing(session, select(Tower), Tower.code, service.tower_out, limit, cursor)
 
 
@@ -210,7 +211,7 @@ def stock_query(
 
 @router.get("/vehicles", response_model=schemas.VehiclePage)
 def list_vehicles(
-    session: ReadSession,
+    session: ReplicaSession,
     principal: OptionalPrincipal,
     brand: Annotated[str | None, Query(max_length=20)] = None,
     model_id: RecordId | None = None,

@@ -1,13 +1,15 @@
 """Listing photos: dealers' own photos of a car in stock, and generated ones (one per trim
-and colour, drawn on first request) for every car; all kept under `var/media` (the product
-ships no photographs)."""
+and colour, drawn on first request) for every car; all kept in the file store
+(platform/files.py: `var/media`, or a bucket). The product ships no photographs."""
 
 from __future__ import annotations
 
+import io
 import re
-from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
+
+from motormall.platform.files import Files
 
 COLOURS = {
     "alpine white": (236, 236, 232),
@@ -37,18 +39,16 @@ COLOURS = {
 PHOTO_FILE = re.compile(r"^[0-9a-f]{32}\.jpg$")
 
 
-def add_vehicle_photo(session, media_dir: Path, vehicle, image: Image.Image, digest: str):
+def add_vehicle_photo(session, files: Files, vehicle, image: Image.Image, digest: str):
     """Keep a dealer's photo of `vehicle` (an upright RGB image), re-encoded as JPEG, so no
     metadata of the original (camera, place) is published; the same photo twice is kept once."""
     from motormall.catalog.models import VehiclePhoto
 
     name = f"{digest[:32]}.jpg"
-    path = media_dir / "photos" / name
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        image.save(tmp, "JPEG", quality=88)
-        tmp.replace(path)
+    if not files.exists(f"photos/{name}"):
+        out = io.BytesIO()
+        image.save(out, "JPEG", quality=88)
+        files.put(f"photos/{name}", out.getvalue(), "image/jpeg")
     if not any(p.file == name for p in vehicle.photos):
         vehicle.photos.append(VehiclePhoto(file=name))
         vehicle.cover_photo = vehicle.cover_photo or name
@@ -78,8 +78,8 @@ def rgb(colour: str) -> tuple[int, int, int]:
     return (140, 140, 140)
 
 
-def render(path: Path, *, colour: str, title: str, subtitle: str, body_type: str) -> Path:
-    """Draw a side view of a car of `body_type` in `colour` and save it as PNG at `path`."""
+def render(*, colour: str, title: str, subtitle: str, body_type: str) -> bytes:
+    """Draw a side view of a car of `body_type` in `colour`, as PNG."""
     w, h = 800, 500
     img = Image.new("RGB", (w, h), (244, 245, 247))
     d = ImageDraw.Draw(img)
@@ -135,8 +135,6 @@ def render(path: Path, *, colour: str, title: str, subtitle: str, body_type: str
     d.text((40, 30), title, fill=(20, 20, 24), font=font)
     d.text((40, 76), subtitle, fill=(90, 90, 96), font=small)
     d.text((40, 460), "Illustration - the car itself may differ", fill=(140, 140, 146), font=small)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    img.save(tmp, "PNG", optimize=True)
-    tmp.replace(path)  # atomic: a concurrent reader never sees half a file
-    return path
+    out = io.BytesIO()
+    img.save(out, "PNG", optimize=True)
+    return out.getvalue()

@@ -39,6 +39,14 @@ class Settings(BaseSettings):
     smtp_from: str = "motormall <no-reply@motormall.local>"
     sms_provider: str = "log"  # log | off
     db_pool_size: int = 16
+    # a PostgreSQL streaming replica for browsing reads that may lag a second (stock search,
+    # the catalogue, dashboards); empty: every read goes to database_url
+    database_replica_url: str = ""
+    # published files (dealers' photos, listing illustrations): empty keeps them under
+    # var_dir/media; s3://bucket[/prefix] puts them in an S3-compatible store all nodes share
+    files_url: str = ""
+    files_endpoint_url: str = ""  # MinIO or another S3-compatible server; empty: AWS
+    files_region: str = ""
     # deliver dealers' webhooks to loopback/private/link-local addresses (off: public only)
     webhook_allow_private: bool = False
     # abuse limits (all off with rate_limits=off): per client address and server process
@@ -94,6 +102,15 @@ class Settings(BaseSettings):
                     "python -c 'from cryptography.fernet import Fernet; "
                     "print(Fernet.generate_key().decode())')"
                 )
+        return value
+
+    @field_validator("files_url")
+    @classmethod
+    def _files_url(cls, value: str) -> str:
+        if value and not (value.startswith("s3://") and value[5:].split("/")[0]):
+            raise ValueError(
+                "use s3://bucket[/prefix], or leave it empty for files under var_dir/media"
+            )
         return value
 
     # analytics: a dashboard read copies at most this many new events itself before it

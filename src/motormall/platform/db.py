@@ -109,12 +109,31 @@ def is_sqlite(engine_or_session) -> bool:
 class Database:
     """One engine and its session factories, built explicitly (never at import time)."""
 
-    def __init__(self, url: str, *, pool_size: int = 16):
+    def __init__(self, url: str, *, pool_size: int = 16, replica_url: str = ""):
         self.url = url
         self.engine = make_engine(url, pool_size=pool_size)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
         self.read_session_factory = sessionmaker(
             self.engine.execution_options(sqlite_begin="DEFERRED"), expire_on_commit=False
+        )
+        # A streaming replica takes the browsing reads that may lag (stock search, the
+        # catalogue, dashboards); without one they read the primary like any other read.
+        self.replica_engine = make_engine(replica_url, pool_size=pool_size) if replica_url else None
+        self.replica_session_factory = (
+            sessionmaker(
+                self.replica_engine.execution_options(sqlite_begin="DEFERRED"),
+                expire_on_commit=False,
+            )
+            if self.replica_engine is not None
+            else self.read_session_factory
+        )
+
+    @classmethod
+    def from_settings(cls, settings) -> Database:
+        return cls(
+            settings.effective_database_url,
+            pool_size=settings.db_pool_size,
+            replica_url=settings.database_replica_url,
         )
 
     @contextmanager
@@ -131,9 +150,10 @@ class Database:
             session.close()
 
     @contextmanager
-    def reading(self) -> Iterator[Session]:
-        """A read-only session (no write lock taken on SQLite)."""
-        session = self.read_session_factory()
+    def reading(self, *, replica: bool = False) -> Iterator[Session]:
+        """A read-only session (no write lock taken on SQLite); `replica`: from the replica,
+        for reads that may be a moment behind (never before a write that depends on them)."""
+        session = (self.replica_session_factory if replica else self.read_session_factory)()
         try:
             yield session
         finally:
@@ -141,6 +161,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.replica_engine is not None:
+            self.replica_engine.dispose()
 
 
 _current: Database | None = None
@@ -159,5 +181,5 @@ def get_database() -> Database:
         from motormall.platform.config import get_settings
 
         settings = get_settings()
-        _current = Database(settings.effective_database_url, pool_size=settings.db_pool_size)
+        _current = Database.from_settings(settings)
     return _current

@@ -39,8 +39,15 @@ def _read_session(db: Annotated[Database, Depends(database)]) -> Iterator[Sessio
         yield session
 
 
+def _replica_session(db: Annotated[Database, Depends(database)]) -> Iterator[Session]:
+    with db.reading(replica=True) as session:
+        yield session
+
+
 DbSession = Annotated[Session, Depends(_write_session, scope="function")]
 ReadSession = Annotated[Session, Depends(_read_session, scope="function")]
+# browsing reads that may lag the primary by a moment (MOTORMALL_DATABASE_REPLICA_URL)
+ReplicaSession = Annotated[Session, Depends(_replica_session, scope="function")]
 AppSettings = Annotated[Settings, Depends(settings_dep)]
 
 

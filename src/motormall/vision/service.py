@@ -24,6 +24,7 @@ from motormall.catalog.photos import add_vehicle_photo
 from motormall.platform import audit, jobs
 from motormall.platform.config import Settings
 from motormall.platform.errors import Invalid, NotFound
+from motormall.platform.files import files_for
 from motormall.vision import cars, intake
 from motormall.vision.index import VectorIndex
 from motormall.vision.models import PhotoKind, VisionPhoto
@@ -274,7 +275,7 @@ def add_listing_photo(
     (no retraining)."""
     photo = _car_photo(settings, data, "photo")
     digest = hashlib.sha256(data).hexdigest()
-    add_vehicle_photo(session, settings.media_dir, vehicle, photo.image, digest)
+    add_vehicle_photo(session, files_for(settings), vehicle, photo.image, digest)
     existing = session.scalar(
         select(VisionPhoto).where(
             VisionPhoto.model_id == vehicle.model_id,

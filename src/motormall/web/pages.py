@@ -41,6 +41,7 @@ from motormall.platform.auth import Role, revoke_token
 from motormall.platform.db import utcnow
 from motormall.platform.deps import SESSION_COOKIE, AppSettings, DbSession, ReadSession
 from motormall.platform.errors import DomainError
+from motormall.platform.files import files_for
 from motormall.platform.ids import RecordId, parse_id
 from motormall.platform.money import parse_amount
 from motormall.web import STATIC_DIR, i18n
@@ -60,6 +61,7 @@ from motormall.web.render import (
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 12
+PUBLIC_FOR_A_DAY = {"Cache-Control": "public, max-age=86400"}
 # What a sign-up form says about the field it refused.
 FIELD_PROBLEMS = {
     "email": N_("Give a valid e-mail address."),
@@ -210,31 +212,29 @@ def vehicle_page(
 def listing_photo(trim_id: RecordId, colour: str, session: ReadSession, settings: AppSettings):
     if slug(colour) != colour:
         return Response(status_code=404)
-    path = settings.media_dir / "listings" / str(trim_id) / f"{colour}.png"
-    if not path.exists():
+    files = files_for(settings)
+    key = f"listings/{trim_id}/{colour}.png"
+    data = files.get(key)
+    if data is None:
         trim = session.get(Trim, trim_id)
         if trim is None:
             return Response(status_code=404)
-        render_photo(
-            path,
+        data = render_photo(
             colour=colour.replace("-", " "),
             title=f"{trim.model.brand.name} {trim.model.name}",
             subtitle=trim.name,
             body_type=trim.model.body_type,
         )
-    return FileResponse(
-        path, media_type="image/png", headers={"Cache-Control": "public, max-age=86400"}
-    )
+        files.put(key, data, "image/png")
+    return Response(data, media_type="image/png", headers=PUBLIC_FOR_A_DAY)
 
 
 @router.get("/media/photos/{name}")
 def dealer_photo(name: str, settings: AppSettings):
-    path = settings.media_dir / "photos" / name
-    if not PHOTO_FILE.match(name) or not path.exists():
+    data = files_for(settings).get(f"photos/{name}") if PHOTO_FILE.match(name) else None
+    if data is None:
         return Response(status_code=404)
-    return FileResponse(
-        path, media_type="image/jpeg", headers={"Cache-Control": "public, max-age=86400"}
-    )
+    return Response(data, media_type="image/jpeg", headers=PUBLIC_FOR_A_DAY)
 
 
 @router.get("/favicon.ico")
