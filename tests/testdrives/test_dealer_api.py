@@ -336,3 +336,16 @@ def test_an_idempotency_key_replays_the_booking(client, db):
     _problem(other, 422, "idempotency_key_reused")
     with db.reading() as s:
         assert s.scalar(select(func.count()).select_from(TestDrive)) == 1
+
+
+def test_a_kiosk_code_already_taken_is_drawn_again(client, db, monkeypatch):
+    """31^8 codes make a collision rare, not impossible: the unique index catches it and the
+    booking draws another code instead of failing."""
+    _, vins, h = setup(client, db)
+    other = customer(client, db, "second@test.dev")
+    drawn = iter(["AAAAAAAA", "AAAAAAAA", "BBBBBBBB"])
+    monkeypatch.setattr("motormall.testdrives.rules.new_code", lambda: next(drawn))
+    first = book(client, h["customer"], vins[0], at(10))
+    second = book(client, other, vins[1], at(11))
+    assert (first.status_code, second.status_code) == (201, 201), second.text
+    assert (first.json()["code"], second.json()["code"]) == ("AAAAAAAA", "BBBBBBBB")

@@ -35,8 +35,6 @@ from motormall.testdrives.events import (
 )
 from motormall.testdrives.models import CarSlot, DealerSchedule, DealerSlot, TestDrive
 
-CODE_TRIES = 5  # 31^8 codes: a second collision in a row means something else is wrong
-
 
 @dataclass(frozen=True)
 class Schedule:
@@ -187,22 +185,6 @@ def _hold(session: Session, drive: TestDrive, sched: Schedule, start: dt.datetim
         raise _taken()
 
 
-def _add_with_code(session: Session, make) -> TestDrive:
-    """Insert the drive built by `make(code)` under a fresh kiosk code (retried on the rare
-    collision: the unique index decides)."""
-    for attempt in range(CODE_TRIES):
-        drive = make(rules.new_code())
-        try:
-            with session.begin_nested():
-                session.add(drive)
-                session.flush()
-            return drive
-        except IntegrityError:
-            if attempt == CODE_TRIES - 1:
-                raise
-    raise AssertionError("unreachable")
-
-
 # --- booking --------------------------------------------------------------------------------
 
 
@@ -221,7 +203,7 @@ def book(
     dealer = vehicle.dealer
     sched = schedule_of(session, dealer.id)
     start = _check_start(dealer, sched, start, now)
-    drive = _add_with_code(
+    drive = service.add_with_code(
         session,
         lambda code: TestDrive(
             code=code,

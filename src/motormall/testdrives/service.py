@@ -4,18 +4,46 @@ customer's drives, cancelling, announcing. No HTTP; flushes, never commits."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from motormall.catalog import stock
 from motormall.catalog.models import Dealer, Tower
 from motormall.platform import events
 from motormall.platform.auth import Principal, Role
-from motormall.platform.errors import Conflict, NotFound
-from motormall.testdrives import schemas
+from motormall.platform.errors import Conflict, DomainError, NotFound
+from motormall.testdrives import rules, schemas
 from motormall.testdrives.events import DriveEvent, TestDriveCancelled
 from motormall.testdrives.models import CarSlot, DealerSlot, TestDrive
+
+CODE_TRIES = 5  # 31^8 codes: a second collision in a row means something else is wrong
+
+
+def add_with_code(
+    session: Session,
+    make: Callable[[str], TestDrive],
+    *,
+    refusal: Callable[[], DomainError | None] = lambda: None,
+) -> TestDrive:
+    """Insert the drive `make(code)` builds under a fresh kiosk code. A unique index decides
+    a collision: `refusal()` names the caller's own reason (another live drive) if that was
+    it; otherwise the code was taken and another is drawn."""
+    for attempt in range(CODE_TRIES):
+        drive = make(rules.new_code())
+        try:
+            with session.begin_nested():
+                session.add(drive)
+                session.flush()
+            return drive
+        except IntegrityError:
+            if (error := refusal()) is not None:
+                raise error from None
+            if attempt == CODE_TRIES - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def not_found(drive_id: str) -> NotFound:

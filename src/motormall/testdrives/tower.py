@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from motormall.catalog import stock
@@ -209,36 +208,29 @@ def book(
         if refusal is not None:
             raise refusal
     days = policy.current(session)["tower_drive_days"]
-    drive = TestDrive(
-        kind="tower",
-        status="booked",
-        customer_id=who.user_id,
-        vehicle_id=vehicle.id,
-        vin=vehicle.vin,
-        brand_id=vehicle.brand_id,
-        model_id=vehicle.model_id,
-        dealer_id=vehicle.dealer_id,
-        tower_id=vehicle.tower_id,
-        start_at=start,
-        ends_at=start + dt.timedelta(days=days),
-        created_at=now,
-        challenge=_new_challenge(),
-        mismatches=0,
-        overdue_stage=0,
+    # two bookings at once: the live-drive index decides, and the loser is told why
+    drive = service.add_with_code(
+        session,
+        lambda code: TestDrive(
+            code=code,
+            kind="tower",
+            status="booked",
+            customer_id=who.user_id,
+            vehicle_id=vehicle.id,
+            vin=vehicle.vin,
+            brand_id=vehicle.brand_id,
+            model_id=vehicle.model_id,
+            dealer_id=vehicle.dealer_id,
+            tower_id=vehicle.tower_id,
+            start_at=start,
+            ends_at=start + dt.timedelta(days=days),
+            created_at=now,
+            challenge=_new_challenge(),
+            mismatches=0,
+            overdue_stage=0,
+        ),
+        refusal=lambda: live_drive_exists() if _has_live_drive(session, who.user_id) else None,
     )
-    for _attempt in range(3):
-        drive.code = rules.new_code()
-        try:
-            with session.begin_nested():  # two bookings at once: the live-drive index decides
-                session.add(drive)
-                session.flush()
-            break
-        except IntegrityError:
-            if _has_live_drive(session, who.user_id):
-                raise live_drive_exists() from None
-            # else the kiosk code was taken (31^8 codes): draw another
-    else:
-        raise live_drive_exists()
     if not stock.claim(session, vehicle.id, for_=VehicleStatus.test_drive, now=now):
         raise unavailable(vehicle.vin)  # lost the race: the request rolls back the drive too
     service.announce(session, drive, TestDriveBooked, now=now)
