@@ -50,15 +50,21 @@ def set_my_consent(body: schemas.ConsentIn, session: DbSession, who: CurrentPrin
     return schemas.Consents(items=consent.of(session, who.user_id))
 
 
-@router.api_route(
-    "/marketing/unsubscribe", methods=["GET", "POST"], response_model=schemas.Consents
-)
-def unsubscribe(token: Annotated[str, Query(min_length=10, max_length=400)], session: DbSession):
+UnsubscribeToken = Annotated[str, Query(min_length=10, max_length=400)]
+
+
+@router.post("/marketing/unsubscribe", response_model=schemas.Consents)
+def unsubscribe(token: UnsubscribeToken, session: DbSession):
     """The signed link in every offer: no login needed, the signature says who and which
-    channel."""
-    now = utcnow()
-    customer_id = consent.unsubscribe(session, token, now=now)
+    channel (POST: a mail client's one-click unsubscribe, RFC 8058)."""
+    customer_id = consent.unsubscribe(session, token, now=utcnow())
     return schemas.Consents(items=consent.of(session, customer_id))
+
+
+@router.get("/marketing/unsubscribe", response_model=schemas.Consents)
+def unsubscribe_by_link(token: UnsubscribeToken, session: DbSession):
+    """The same, opened as a link from the message."""
+    return unsubscribe(token, session)
 
 
 @router.get("/campaigns/{campaign_id}/results")
