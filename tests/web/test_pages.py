@@ -142,7 +142,14 @@ def test_page_routes_answer_with_pages_in_the_readers_language(client, stocked):
         "/find", files={"image": ("big.jpg", b"\xff" * (40 * 1024 * 1024), "image/jpeg")}
     )
     assert big.status_code == 422 and big.headers["content-type"].startswith("text/html")
-    assert "The photo is too large" in big.text
+    assert "The photo is too large" in big.text and 'href="/login"' in big.text
+    # signed in: the edge cannot tell who, so it does not offer to log in again
+    client.cookies.set("mm_session", "some-session")
+    big = client.post(
+        "/find", files={"image": ("big.jpg", b"\xff" * (40 * 1024 * 1024), "image/jpeg")}
+    )
+    assert big.status_code == 422 and 'href="/login"' not in big.text
+    client.cookies.clear()
     # the API keeps its problem+json
     api = client.get("/api/v1/no-such-thing")
     assert api.status_code == 404 and api.headers["content-type"] == "application/problem+json"

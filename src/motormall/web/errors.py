@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from motormall.platform.deps import SESSION_COOKIE
 from motormall.platform.errors import DomainError, RateLimited, status_of
 from motormall.web import i18n
 from motormall.web.render import GENERIC_ERRORS, N_, error_text, language, render, templates
@@ -45,7 +46,8 @@ def _page(request: Request, status: int, message: str):
 
 
 def edge_page(scope: dict, status: int, code: str, detail: str) -> bytes | None:
-    """The edge's refusal as a page (no database: the menu shows the logged-out links)."""
+    """The edge's refusal as a page. No database here, so who is signed in is unknown: with a
+    session cookie the menu offers neither "Log in" nor the account's links."""
     if not is_page(scope["path"]):
         return None
     request = Request(scope)
@@ -62,6 +64,7 @@ def edge_page(scope: dict, status: int, code: str, detail: str) -> bytes | None:
             "_": tr.gettext,
             "ngettext": tr.ngettext,
             "principal": None,
+            "signed_in_unknown": bool(request.cookies.get(SESSION_COOKIE)),
             "nav_count": lambda _name: 0,
             "csrf": "",
             "title": title,
