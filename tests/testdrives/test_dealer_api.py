@@ -161,8 +161,10 @@ def test_reschedule_takes_the_new_slot_and_frees_the_old(client, db):
     assert iso(at(15)) in _starts(slots(client, vins[0]))
     with db.reading() as s:
         held = s.execute(select(CarSlot.slot_start).where(CarSlot.drive_id == drive["id"])).all()
-        assert [t.astimezone(dt.UTC) for (t,) in held] == [at(14).astimezone(dt.UTC)]
-        assert s.scalar(select(func.count()).select_from(DealerSlot)) == 2
+        assert sorted(t.astimezone(dt.UTC) for (t,) in held) == [
+            (at(14) + dt.timedelta(minutes=q)).astimezone(dt.UTC) for q in (0, 15, 30, 45)
+        ]
+        assert s.scalar(select(func.count(DealerSlot.drive_id.distinct()))) == 2
     _problem(
         client.post(url, json={"start": at(8).isoformat()}, headers=h["customer"]),
         422,
@@ -349,3 +351,27 @@ def test_a_kiosk_code_already_taken_is_drawn_again(client, db, monkeypatch):
     second = book(client, other, vins[1], at(11))
     assert (first.status_code, second.status_code) == (201, 201), second.text
     assert (first.json()["code"], second.json()["code"]) == ("AAAAAAAA", "BBBBBBBB")
+
+
+def test_a_new_slot_length_never_overlaps_a_drive_booked_on_the_old_one(client, db):
+    """Booked 10:00-11:00 on hour-long slots; the dealer then goes to half-hour slots. 10:30
+    overlaps the booked hour: it is neither offered nor bookable in the one lane, nor for
+    that car in a second lane."""
+    _, vins, h = setup(client, db)
+    assert book(client, h["customer"], vins[0], at(10)).status_code == 201
+    manager = f.token(client, "manager@test.dev")
+    r = client.put(
+        "/api/v1/dealer/test-drive-schedule", json={"slot_minutes": 30, "lanes": 1}, headers=manager
+    )
+    assert r.status_code == 200, r.text
+    other = customer(client, db, "second@test.dev")
+    free = _starts(slots(client, vins[1]))
+    assert iso(at(10, 30)) not in free and iso(at(11)) in free and iso(at(9, 30)) in free
+    _problem(book(client, other, vins[1], at(10, 30)), 409, "slot_taken")
+    client.put(
+        "/api/v1/dealer/test-drive-schedule", json={"slot_minutes": 30, "lanes": 2}, headers=manager
+    )
+    assert iso(at(10, 30)) in _starts(slots(client, vins[1]))  # a second lane, another car
+    assert iso(at(10, 30)) not in _starts(slots(client, vins[0]))  # the booked car: no
+    _problem(book(client, other, vins[0], at(10, 30)), 409, "slot_taken")
+    assert book(client, other, vins[1], at(10, 30)).status_code == 201

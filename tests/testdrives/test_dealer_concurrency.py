@@ -49,9 +49,12 @@ def _race(db, who, vins, start):
 
 
 def _counts(db):
+    """Drives, and the drives holding lanes and cars (an hour's slot holds four ticks)."""
     with db.reading() as s:
-        return tuple(
-            s.scalar(select(func.count()).select_from(t)) for t in (TestDrive, DealerSlot, CarSlot)
+        return (
+            s.scalar(select(func.count()).select_from(TestDrive)),
+            s.scalar(select(func.count(DealerSlot.drive_id.distinct()))),
+            s.scalar(select(func.count(CarSlot.drive_id.distinct()))),
         )
 
 

@@ -1,12 +1,14 @@
 """Dealer test drives: free slots, booking a slot and the car for it, rescheduling, checking the
 car out and in, no-shows, the dealer's calendar. No HTTP; flushes, never commits.
 
-A booking holds two rows: the car for the slot (`CarSlot`, primary key car + slot start) and
-one lane of the dealer's slot (`DealerSlot`, primary key dealer + slot start + lane). The car
-row goes first: a booking that loses it stops (409 `slot_taken`), one that loses a lane tries
-the next lane. The car itself stays `available` until the dealer checks it out, when catalog's
-claim moves it to `test_drive` (an order that reserved it meanwhile wins: 409
-`vehicle_unavailable`)."""
+A booking holds its time in quarter-hour ticks (slot lengths are multiples of 15 minutes):
+the car for each tick (`CarSlot`, primary key car + tick) and one lane of the dealer's for each
+tick (`DealerSlot`, primary key dealer + tick + lane). So the primary keys refuse an overlap
+even after the dealer changes the slot length, when old and new slots start at different
+times. The car rows go first: a booking that loses them stops (409 `slot_taken`), one that
+loses a lane tries the next lane. The car itself stays `available` until the dealer checks it
+out, when catalog's claim moves it to `test_drive` (an order that reserved it meanwhile wins:
+409 `vehicle_unavailable`)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -103,24 +105,36 @@ def free_slots(
     )
     if not starts:
         return dealer, []
-    used = dict(
-        session.execute(
-            select(DealerSlot.slot_start, func.count())
-            .where(DealerSlot.dealer_id == dealer.id, DealerSlot.slot_start.in_(starts))
-            .group_by(DealerSlot.slot_start)
-        ).all()
-    )
+    until = starts[-1] + sched.length
+    lanes_at: dict[dt.datetime, set[int]] = {}
+    for tick, lane in session.execute(
+        select(DealerSlot.slot_start, DealerSlot.lane).where(
+            DealerSlot.dealer_id == dealer.id,
+            DealerSlot.slot_start >= starts[0],
+            DealerSlot.slot_start < until,
+        )
+    ):
+        lanes_at.setdefault(tick.astimezone(dt.UTC), set()).add(lane)
     car_busy = set()
     if vehicle is not None:
-        car_busy = set(
-            session.scalars(
+        car_busy = {
+            t.astimezone(dt.UTC)
+            for t in session.scalars(
                 select(CarSlot.slot_start).where(
-                    CarSlot.vehicle_id == vehicle.id, CarSlot.slot_start.in_(starts)
+                    CarSlot.vehicle_id == vehicle.id,
+                    CarSlot.slot_start >= starts[0],
+                    CarSlot.slot_start < until,
                 )
             )
-        )
-    free = [s for s in starts if used.get(s, 0) < sched.lanes and s not in car_busy]
-    return dealer, [(s, s + sched.length) for s in free]
+        }
+
+    def is_free(start: dt.datetime) -> bool:
+        span = ticks(start, sched.length)
+        busy = set().union(*(lanes_at.get(t, set()) for t in span))
+        free_lane = any(lane not in busy for lane in range(1, sched.lanes + 1))
+        return free_lane and not car_busy.intersection(span)
+
+    return dealer, [(s, s + sched.length) for s in starts if is_free(s)]
 
 
 def _check_start(dealer: Dealer, sched: Schedule, start: dt.datetime, now: dt.datetime):
@@ -146,43 +160,74 @@ def _taken() -> Conflict:
     return Conflict("slot_taken", "That slot was just taken; choose another one.")
 
 
+TICK = dt.timedelta(minutes=15)  # every slot length is a multiple (schemas.ScheduleIn)
+
+
+def ticks(start: dt.datetime, length: dt.timedelta) -> list[dt.datetime]:
+    return [start + TICK * k for k in range(length // TICK)]
+
+
 def _hold(session: Session, drive: TestDrive, sched: Schedule, start: dt.datetime) -> int:
-    """Hold the car and the first free lane for the slot at `start`; the lane, or 409
-    `slot_taken` with nothing held. The primary keys decide a race."""
+    """Hold the car and the first free lane for every tick of the slot at `start` (ticks the
+    drive already holds, when it moves, are kept); the lane, or 409 `slot_taken` with nothing
+    more held. The primary keys decide a race."""
+    span = ticks(start, sched.length)
     with session.begin_nested():  # all or nothing: a lost lane race leaves no car row behind
+        own_car = set(
+            session.scalars(select(CarSlot.slot_start).where(CarSlot.drive_id == drive.id))
+        )
         try:
             with session.begin_nested():
-                session.add(
-                    CarSlot(vehicle_id=drive.vehicle_id, slot_start=start, drive_id=drive.id)
+                session.add_all(
+                    CarSlot(vehicle_id=drive.vehicle_id, slot_start=t, drive_id=drive.id)
+                    for t in span
+                    if t not in own_car
                 )
                 session.flush()
         except IntegrityError:
             raise _taken() from None  # this car is booked then (maybe in another lane)
-        busy = set(
-            session.scalars(
-                select(DealerSlot.lane).where(
-                    DealerSlot.dealer_id == drive.dealer_id, DealerSlot.slot_start == start
-                )
+        held = session.execute(
+            select(DealerSlot.lane, DealerSlot.slot_start, DealerSlot.drive_id).where(
+                DealerSlot.dealer_id == drive.dealer_id, DealerSlot.slot_start.in_(span)
             )
-        )
+        ).all()
+        busy = {lane for lane, _, by in held if by != drive.id}
         for lane in range(1, sched.lanes + 1):
             if lane in busy:
                 continue
+            mine = {
+                t.astimezone(dt.UTC)
+                for held_lane, t, by in held
+                if by == drive.id and held_lane == lane
+            }
             try:
                 with session.begin_nested():
-                    session.add(
+                    session.add_all(
                         DealerSlot(
-                            dealer_id=drive.dealer_id,
-                            slot_start=start,
-                            lane=lane,
-                            drive_id=drive.id,
+                            dealer_id=drive.dealer_id, slot_start=t, lane=lane, drive_id=drive.id
                         )
+                        for t in span
+                        if t not in mine
                     )
                     session.flush()
             except IntegrityError:
                 continue  # another booking took this lane a moment ago
             return lane
         raise _taken()
+
+
+def _let_go(session: Session, drive: TestDrive, start: dt.datetime, length, lane: int) -> None:
+    """After a move: give back every tick the drive held outside its new slot and lane."""
+    span = ticks(start, length)
+    session.execute(
+        delete(DealerSlot).where(
+            DealerSlot.drive_id == drive.id,
+            (DealerSlot.lane != lane) | DealerSlot.slot_start.not_in(span),
+        )
+    )
+    session.execute(
+        delete(CarSlot).where(CarSlot.drive_id == drive.id, CarSlot.slot_start.not_in(span))
+    )
 
 
 # --- booking --------------------------------------------------------------------------------
@@ -253,12 +298,8 @@ def reschedule(
     dealer = session.get(Dealer, drive.dealer_id)
     sched = schedule_of(session, dealer.id)
     start = _check_start(dealer, sched, start, now)
-    old = drive.start_at
-    _hold(session, drive, sched, start)
-    session.execute(
-        delete(DealerSlot).where(DealerSlot.drive_id == drive.id, DealerSlot.slot_start == old)
-    )
-    session.execute(delete(CarSlot).where(CarSlot.drive_id == drive.id, CarSlot.slot_start == old))
+    lane = _hold(session, drive, sched, start)
+    _let_go(session, drive, start, sched.length, lane)
     drive.start_at, drive.ends_at = start, start + sched.length
     service.announce(session, drive, TestDriveRescheduled, now=now)
     session.flush()
