@@ -270,3 +270,37 @@ def test_the_towers_day_lists_pickups_returns_and_overdue(db, client):
         ).status_code
         == 404
     )
+
+
+def test_the_chase_follows_the_carmakers_policy(db, client):
+    """The carmaker tells itself after 6 hours and charges 150.00 a day after 12."""
+    _, vins, _ = h.tower_network(db)
+    h.customer(db, client, "policy@test.dev")
+    admin = f.token(client, "admin@test.dev")
+    changes = {
+        "tower_report_after_hours": 6,
+        "tower_charge_after_hours": 12,
+        "tower_late_fee_per_day": "150.00",
+    }
+    r = client.put("/api/v1/admin/test-drives/policy", json=changes, headers=admin)
+    assert r.status_code == 200, r.text
+    assert {k: r.json()[k] for k in changes} == changes
+    ends = dt.datetime(2030, 5, 1, 10, 0, tzinfo=dt.UTC)
+    drive_id = out_drive(db, "policy@test.dev", vins[0], ends_at=ends)
+    with db.transaction() as s:
+        tower.chase_overdue(s, now=ends + dt.timedelta(hours=7))
+    assert _drive(db, drive_id).overdue_stage == 2
+    with db.transaction() as s:
+        tower.chase_overdue(s, now=ends + dt.timedelta(hours=13))
+    assert _drive(db, drive_id).overdue_fee == Decimal("150.00")  # one started day
+
+    bad = {"tower_charge_after_hours": 3}  # a fee before the carmaker is even told
+    r = client.put("/api/v1/admin/test-drives/policy", json=bad, headers=admin)
+    assert r.status_code == 422 and r.json()["code"] == "policy_invalid"
+    for fee in ("-1.00", "10000.01", "abc"):
+        r = client.put(
+            "/api/v1/admin/test-drives/policy",
+            json={"tower_late_fee_per_day": fee},
+            headers=admin,
+        )
+        assert r.status_code == 422, (fee, r.text)

@@ -95,7 +95,7 @@ def read_policy(who: Admin, session: ReadSession):
 
 @router.put("/admin/test-drives/policy", response_model=schemas.PolicyOut)
 def put_policy(body: schemas.PolicyIn, who: Admin, session: DbSession):
-    """Any subset of the three numbers; each PUT is a new, audited version."""
+    """Any subset of the policy's fields; each PUT is a new, audited version."""
     return policy.update(
         session, body.model_dump(exclude_none=True), actor_id=who.user_id, now=utcnow()
     )

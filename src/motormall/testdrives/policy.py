@@ -4,6 +4,7 @@ version, the latest in force. The credit threshold lives in finance's credit pol
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -22,12 +23,23 @@ def current(session: Session) -> dict:
 
 def update(session: Session, changes: dict, *, actor_id: str, now: dt.datetime) -> dict:
     """A new version with `changes` (any subset) over the current one; audited."""
+    changes = dict(changes)
     for key, value in changes.items():
         low, high = rules.POLICY_BOUNDS[key]
+        if isinstance(low, Decimal):  # money: kept as a string in the stored JSON
+            value = Decimal(str(value))
+            changes[key] = f"{value:.2f}"
         if not low <= value <= high:
             raise Invalid("policy_invalid", f"{key} must be {low}–{high}.", field=key)
     version = session.scalar(select(DrivePolicy.version).order_by(DrivePolicy.version.desc()))
     merged = {**current(session), **changes}
+    if merged["tower_charge_after_hours"] < merged["tower_report_after_hours"]:
+        raise Invalid(
+            "policy_invalid",
+            "The late fee cannot start before the carmaker is told: "
+            "tower_charge_after_hours must be at least tower_report_after_hours.",
+            field="tower_charge_after_hours",
+        )
     session.add(
         DrivePolicy(version=(version or 0) + 1, values=merged, created_by=actor_id, created_at=now)
     )

@@ -7,7 +7,7 @@ import datetime as dt
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from motormall.aftersales.rules import opening
@@ -17,11 +17,23 @@ KINDS = ("dealer", "tower")
 SLOT_MINUTES = 60
 LANES = 1
 # the carmaker's tower policy before any PUT (CONTRACT: 5 drives in 60 days, 3 days out)
-POLICY_DEFAULTS = {"tower_max_drives": 5, "tower_window_days": 60, "tower_drive_days": 3}
+POLICY_DEFAULTS = {
+    "tower_max_drives": 5,
+    "tower_window_days": 60,
+    "tower_drive_days": 3,
+    # the overdue chase, from the due time: the customer at once, the carmaker after
+    # `report` hours, a late fee per started day late once `charge` hours have passed
+    "tower_report_after_hours": 24,
+    "tower_charge_after_hours": 48,
+    "tower_late_fee_per_day": "300.00",  # CNY; a string in the stored policy (JSON)
+}
 POLICY_BOUNDS = {
     "tower_max_drives": (1, 50),
     "tower_window_days": (1, 365),
     "tower_drive_days": (1, 14),
+    "tower_report_after_hours": (1, 24 * 14),
+    "tower_charge_after_hours": (1, 24 * 30),
+    "tower_late_fee_per_day": (Decimal("0.00"), Decimal("10000.00")),
 }
 # the kiosk code: no 0/O, 1/I/L, so it can be read off a phone and typed without doubt
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -118,11 +130,6 @@ BOOK_AHEAD = dt.timedelta(days=14)
 # Three face mismatches in a row lock the drive for a cooling period (then three more tries).
 MAX_MISMATCHES = 3
 COOLING = dt.timedelta(minutes=30)
-# Overdue chase, counted from ends_at: the customer at once, the carmaker a day later, and a
-# late fee per started day once CHARGE_AFTER has passed (not yet in the carmaker's policy).
-TELL_CARMAKER_AFTER = dt.timedelta(days=1)
-CHARGE_AFTER = dt.timedelta(days=2)
-LATE_FEE_PER_DAY = Decimal("300.00")  # CNY
 
 
 def quota_frees_at(past: Sequence[PastDrive], start: dt.datetime, policy: dict) -> dt.datetime:
@@ -145,23 +152,24 @@ def release_outcome(decision: str, liveness_ok: bool) -> str:
     return "review"
 
 
-def overdue_stage(ends_at: dt.datetime, now: dt.datetime) -> int:
+def overdue_stage(ends_at: dt.datetime, now: dt.datetime, policy: dict) -> int:
     """How far the chase of a car still out should have gone: 0 not late, 1 tell the
     customer, 2 tell the carmaker, 3 charge."""
     late = now - ends_at
     if late <= dt.timedelta(0):
         return 0
-    if late <= TELL_CARMAKER_AFTER:
+    if late <= dt.timedelta(hours=policy["tower_report_after_hours"]):
         return 1
-    if late <= CHARGE_AFTER:
+    if late <= dt.timedelta(hours=policy["tower_charge_after_hours"]):
         return 2
     return 3
 
 
-def late_fee(ends_at: dt.datetime, until: dt.datetime) -> Decimal:
-    """LATE_FEE_PER_DAY per started day late, once the charge applies; 0 before."""
+def late_fee(ends_at: dt.datetime, until: dt.datetime, policy: dict) -> Decimal:
+    """The policy's fee per started day late, once the charge applies; 0 before."""
     late = until - ends_at
-    if late <= CHARGE_AFTER:
+    if late <= dt.timedelta(hours=policy["tower_charge_after_hours"]):
         return Decimal("0.00")
     days = -(-late // dt.timedelta(days=1))  # started days
-    return (LATE_FEE_PER_DAY * days).quantize(Decimal("0.01"))
+    per_day = Decimal(policy["tower_late_fee_per_day"])
+    return (per_day * days).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

@@ -58,12 +58,18 @@ class PolicyOut(BaseModel):
     tower_max_drives: int
     tower_window_days: int
     tower_drive_days: int
+    tower_report_after_hours: int
+    tower_charge_after_hours: int
+    tower_late_fee_per_day: Amount
 
 
 class PolicyIn(BaseModel):
     tower_max_drives: int | None = Field(default=None, ge=1, le=50)
     tower_window_days: int | None = Field(default=None, ge=1, le=365)
     tower_drive_days: int | None = Field(default=None, ge=1, le=14)
+    tower_report_after_hours: int | None = Field(default=None, ge=1, le=24 * 14)
+    tower_charge_after_hours: int | None = Field(default=None, ge=1, le=24 * 30)
+    tower_late_fee_per_day: Annotated[Amount | None, Field(ge=0, le=10000)] = None
 
 
 # --- dealer drives ---------------------------------------------------------------------------

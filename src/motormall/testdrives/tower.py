@@ -282,7 +282,7 @@ def return_car(
         raise Conflict("not_out", f"The drive is {drive.status}; only a car out can come back.")
     if drive.odometer_out_km is not None and odometer_km < drive.odometer_out_km:
         raise Invalid("odometer_below_start", "The odometer reads less than at the start.")
-    fee = rules.late_fee(drive.ends_at, now)
+    fee = rules.late_fee(drive.ends_at, now, policy.current(session))
     if fee:
         drive.overdue_fee = fee
     drive.status = "returned"
@@ -397,9 +397,12 @@ def day_of(
     return Day(tower, day, list(pickups), list(returns), list(overdue))
 
 
-def chase(session: Session, drive: TestDrive, *, now: dt.datetime) -> int:
-    """Move one drive along the overdue chase (the job's step; the caller locked the row).
-    A booking never collected by its due time lapses and frees the car. Returns the stage."""
+def chase(
+    session: Session, drive: TestDrive, *, now: dt.datetime, terms: dict | None = None
+) -> int:
+    """Move one drive along the overdue chase (the job's step; the caller locked the row) by
+    the carmaker's policy (`terms`: read once per sweep). A booking never collected by its
+    due time lapses and frees the car. Returns the stage."""
     if drive.status == "booked" and now > drive.ends_at:
         service.free_hold(session, drive, now=now)
         drive.status = "no_show"
@@ -413,7 +416,8 @@ def chase(session: Session, drive: TestDrive, *, now: dt.datetime) -> int:
         return drive.overdue_stage
     if drive.status != "out":
         return drive.overdue_stage
-    due = rules.overdue_stage(drive.ends_at, now)
+    terms = terms or policy.current(session)
+    due = rules.overdue_stage(drive.ends_at, now, terms)
     if due >= 1 and drive.overdue_stage < 1:
         notifications.notify(
             session,
@@ -435,7 +439,7 @@ def chase(session: Session, drive: TestDrive, *, now: dt.datetime) -> int:
             detail={"vin": drive.vin, "ends_at": drive.ends_at.isoformat()},
         )
     if due >= 3:
-        fee = rules.late_fee(drive.ends_at, now)
+        fee = rules.late_fee(drive.ends_at, now, terms)
         if fee != drive.overdue_fee:
             drive.overdue_fee = fee
             audit.record(
@@ -465,9 +469,10 @@ def chase_overdue(session: Session, *, now: dt.datetime, limit: int = 200) -> in
         .with_for_update(skip_locked=True)
     )
     moved = 0
+    terms = policy.current(session)
     for drive in due:
         before = (drive.status, drive.overdue_stage, drive.overdue_fee)
-        chase(session, drive, now=now)
+        chase(session, drive, now=now, terms=terms)
         moved += before != (drive.status, drive.overdue_stage, drive.overdue_fee)
     session.flush()
     return moved
