@@ -33,31 +33,31 @@ def generate(url: str, customers: int, events: int, *, start: str, days: int, di
         (
             "brands",
             f"INSERT INTO brands SELECT i, 'B' || i, 'Brand ' || i "
-            f"FROM generate_series(1, {brands}) i",
+            f"FROM generate_series(1::bigint, {brands}) i",
         ),
         (
             "models",
             f"INSERT INTO car_models SELECT i, (i - 1) % {brands} + 1, 'Model ' || i, 'suv', "
             f"CASE (i - 1) % 4 WHEN 0 THEN 'bev' WHEN 1 THEN 'phev' WHEN 2 THEN 'ice' "
-            f"ELSE 'hev' END FROM generate_series(1, {models}) i",
+            f"ELSE 'hev' END FROM generate_series(1::bigint, {models}) i",
         ),
         (
             "trims",
             f"INSERT INTO trims SELECT i, i, 'T', 30000000, 'CNY' "
-            f"FROM generate_series(1, {models}) i",
+            f"FROM generate_series(1::bigint, {models}) i",
         ),
         (
             "dealers",
             f"INSERT INTO dealers (id, code, name, city, lat, lon, lead_capacity_per_day, "
             f"service_bays, timezone, opening_hours, created_at) SELECT i, 'D' || i, "
             f"'Dealer ' || i, 'City ' || (i % {cities}), 31, 121, 30, 6, 'Asia/Shanghai', "
-            f"'{{}}', {now} FROM generate_series(1, {dealers}) i",
+            f"'{{}}', {now} FROM generate_series(1::bigint, {dealers}) i",
         ),
         (
             "customers",
             f"INSERT INTO users (id, email, password_hash, role, name, created_at) "
             f"SELECT {_hex('i')}, 'c' || i || '@bench.dev', 'x', 'customer', 'C' || i, {now} "
-            f"FROM generate_series(1, {customers}) i",
+            f"FROM generate_series(1::bigint, {customers}) i",
         ),
         (
             "vehicles",
@@ -65,7 +65,7 @@ def generate(url: str, customers: int, events: int, *, start: str, days: int, di
             f"currency, status, dealer_id, created_at, updated_at) SELECT i, "
             f"'V' || lpad(i::text, 16, '0'), (i - 1) % {models} + 1, (i - 1) % {models} + 1, "
             f"((i - 1) % {models}) % {brands} + 1, 'white', 2025, 30000000, 'CNY', 'sold', "
-            f"i % {dealers} + 1, {now}, {now} FROM generate_series(1, {vehicles}) i",
+            f"i % {dealers} + 1, {now}, {now} FROM generate_series(1::bigint, {vehicles}) i",
         ),
         (
             "leads",
@@ -73,7 +73,7 @@ def generate(url: str, customers: int, events: int, *, start: str, days: int, di
             f"dealer_id, status, flags, sla_due_at, reroutes, inquiries, created_at, updated_at) "
             f"SELECT {_hex('i')}, {_hex(f'(i / 10 * 7919) % {customers} + 1')}, 'web', "
             f"i % {brands} + 1, i % {brands} + 1, '', (i / 10) % {dealers} + 1, 'new', '[]', "
-            f"{now}, 0, 1, {now}, {now} FROM generate_series(0, {blocks * 10 - 1}) i",
+            f"{now}, 0, 1, {now}, {now} FROM generate_series(0::bigint, {blocks * 10 - 1}) i",
         ),
         (
             "orders",
@@ -82,7 +82,7 @@ def generate(url: str, customers: int, events: int, *, start: str, days: int, di
             f"SELECT {_hex('i', prefix='o')}, {_hex(f'(i / 2 * 7919) % {customers} + 1')}, "
             f"i % {vehicles} + 1, 'V', 'returned', 'cash', 30000000, 500000, 'CNY', "
             f"(i / 2) % {dealers} + 1, 'lead', {now}, {now} "
-            f"FROM generate_series(0, {blocks * 2 - 1}) i",
+            f"FROM generate_series(0::bigint, {blocks * 2 - 1}) i",
         ),
         (
             "surveys",
@@ -91,7 +91,7 @@ def generate(url: str, customers: int, events: int, *, start: str, days: int, di
             f"{_hex(f'(i * 7919) % {customers} + 1')}, i % {dealers} + 1, 'handover', 'o' || i, "
             f"{_ts(survey_s, start)}, timestamptz '2030-01-01 00:00:00+00', "
             f"{_ts(survey_s + ' + 3600', start)}, 3 + i % 3, 6 + i % 5, i % 50 = 0 "
-            f"FROM generate_series(0, {blocks - 1}) i",
+            f"FROM generate_series(0::bigint, {blocks - 1}) i",
         ),
     ]
     for lo in range(1, events + 1, CHUNK):
@@ -150,5 +150,5 @@ def _events(lo: int, hi: int, customers: int, events: int, span: int, start: str
         f"INSERT INTO domain_events (id, at, type, customer_id, dealer_id, entity_type, "
         f"entity_id, payload) SELECT i, {_ts(sec, start)}, {event}, {customer}, "
         f"{k} % {dealers} + 1, {entity_type}, {entity_id}, {payload} "
-        f"FROM generate_series({lo}, {hi}) i"
+        f"FROM generate_series({lo}::bigint, {hi}) i"
     )

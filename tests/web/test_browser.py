@@ -428,9 +428,32 @@ def test_carmaker_dashboards_journey(db, live_server, journey, client):
     net = f.network(db)
     story(client, db, net)
     _log_in(pg, live_server, "admin@test.dev", "/oem/analytics")
-    assert pg.locator("#funnel svg rect").count() == 5
+    # Chart.js (served from /static) drew each chart that has figures, pixels on the canvas
+    for chart in ("funnel", "new-energy", "dealers"):
+        canvas = pg.locator(f'canvas[data-chart="{chart}"][data-drawn="yes"]')
+        canvas.wait_for()
+        assert pg.evaluate(
+            """(c) => {
+                const chart = Chart.getChart(c);
+                const px = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+                let painted = 0;
+                for (let i = 3; i < px.length; i += 4) if (px[i]) painted++;
+                return chart !== undefined && chart.data.labels.length > 0 && painted > 500;
+            }""",
+            canvas.element_handle(),
+        ), chart
+    assert pg.locator("#funnel table tr").count() == 1 + 5
     assert pg.locator("#dealers table tr").count() == 1 + 3
+    first = pg.locator("#dealers table.league tr").nth(1)
+    if pg.width < 700:  # each dealer is a card, as wide as the screen allows, not 10 columns
+        assert first.bounding_box()["width"] > 300
+        assert pg.locator("#dealers table.league th").first.is_hidden()
+    city = pg.locator("select[name=city] option[value=Shanghai]").inner_text()
+    assert city == ("上海" if pg.lang == "zh" else "Shanghai")
+    assert first.locator("td").nth(2).inner_text().endswith(city)
     pg.check("dashboards")
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / f"dashboards-{pg.width}-{pg.lang}.png"), full_page=True)
     pg.select_option("select[name=brand]", "BMW")
     pg.select_option("select[name=city]", "Shanghai")
     pg.click("form.filters button[type=submit]")
@@ -441,6 +464,8 @@ def test_carmaker_dashboards_journey(db, live_server, journey, client):
         .first.get_attribute("href")
         .startswith("/oem/analytics/funnel.csv?brand=BMW&city=Shanghai")
     )
+    pg.locator('canvas[data-chart="funnel"][data-drawn="yes"]').wait_for()
     pg.check("filtered")
-    ARTIFACTS.mkdir(exist_ok=True)
-    pg.screenshot(path=str(ARTIFACTS / f"dashboards-{pg.width}-{pg.lang}.png"), full_page=True)
+    pg.screenshot(
+        path=str(ARTIFACTS / f"dashboards-filtered-{pg.width}-{pg.lang}.png"), full_page=True
+    )
