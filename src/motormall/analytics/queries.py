@@ -70,11 +70,14 @@ def _types(types: tuple[str, ...]) -> str:
 def funnel(store: Store, f: Filters) -> dict[str, int]:
     """People per stage in the period (each stage counted on its own)."""
     where, params = _where(f)
-    parts = ["count(DISTINCT person)"] + [
+    parts = [
         f"count(DISTINCT person) FILTER (WHERE type IN ({_types(rules.STAGE_TYPES[s])}))"
-        for s in rules.STAGES[1:]
+        for s in rules.STAGES
     ]
-    sql = f"SELECT {', '.join(parts)} FROM events WHERE {where}"
+    sql = (
+        f"SELECT {', '.join(parts)} FROM events "
+        f"WHERE type IN ({_types(rules.STAGE_TYPES['visit'])}) AND {where}"
+    )
     row = _run(store, sql, params)[0]
     return {stage: int(n or 0) for stage, n in zip(rules.STAGES, row, strict=True)}
 
