@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from motormall.analytics import queries, rules
 from motormall.analytics.store import Store, behind, catch_up
 from motormall.catalog.models import Brand, Dealer
+from motormall.customers import merges
 from motormall.marketing.models import Campaign
 from motormall.marketing.results import results
 from motormall.platform.errors import Invalid
@@ -62,7 +63,7 @@ def _period_out(f: queries.Filters) -> dict:
 
 
 def funnel(session: Session, store: Store, f: queries.Filters, *, fresh: dict) -> dict:
-    counts = queries.funnel(store, f)
+    counts = queries.funnel(store, f, merges.standing(session))
     stages, previous = [], None
     for stage in rules.STAGES:
         n = counts[stage]
