@@ -469,3 +469,54 @@ def test_carmaker_dashboards_journey(db, live_server, journey, client):
     pg.screenshot(
         path=str(ARTIFACTS / f"dashboards-filtered-{pg.width}-{pg.lang}.png"), full_page=True
     )
+
+
+def test_carmaker_merges_duplicate_accounts_and_undoes_it(db, live_server, journey):
+    """/oem/customers/duplicates: two accounts with one phone are suggested, merged with a
+    note, and the merge undone; screenshots of each step kept under test-artifacts/."""
+    from motormall.platform.auth import Role, create_user
+
+    pg = journey
+    f.network(db)
+    with db.transaction() as s:
+        for email in ("li.wei@test.dev", "liwei.shop@test.dev"):
+            create_user(
+                s,
+                email=email,
+                password=f.PASSWORD,
+                role=Role.customer,
+                name="李伟",
+                phone="+8613900139001",
+            )
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    def shot(step):
+        pg.screenshot(
+            path=str(ARTIFACTS / f"duplicates-{step}-{pg.width}-{pg.lang}.png"), full_page=True
+        )
+
+    _log_in(pg, live_server, "admin@test.dev", "/oem/customers/duplicates")
+    pair = pg.locator("#duplicates li.card")
+    assert pair.count() == 1
+    assert "+8613900139001" in pair.inner_text()
+    pg.check("duplicates")
+    shot("suggested")
+    note = "同一手机号，电话确认" if pg.lang == "zh" else "Same phone"
+    pair.locator("input[name=note]").fill(note)
+    pair.locator("button[type=submit]").click()
+    pg.wait_for_url("**/oem/customers/duplicates")
+    assert pg.locator("#duplicates li").count() == 0
+    merged = pg.locator("#merges li.card")
+    assert merged.count() == 1
+    assert {p.strip() for p in merged.locator("p").first.inner_text().split("→")} == {
+        "li.wei@test.dev",
+        "liwei.shop@test.dev",
+    }
+    pg.check("merged")
+    shot("merged")
+    merged.locator("button[type=submit]").click()
+    pg.wait_for_url("**/oem/customers/duplicates")
+    assert pg.locator("#merges li.card form").count() == 0  # undone: nothing left to undo
+    assert pg.locator("#duplicates li.card").count() == 1  # suggested again
+    pg.check("undone")
+    shot("undone")
