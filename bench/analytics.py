@@ -7,18 +7,26 @@ into a migrated SQLite database by SQL (no ORM, no Python loop over rows), then 
 - the export catching up after a day of new events.
 
     python bench/analytics.py [--customers 1000000] [--events 20000000] [--dir var/bench-analytics]
+                              [--db sqlite|postgresql]
+
+With --db postgresql the same rows go into a throwaway PostgreSQL server (support.pg_server;
+MOTORMALL_BENCH_PG_URL for one of yours), generated there by bench/analytics_pg.py, and the
+export reads them with COPY.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import sqlite3
 import time
 from pathlib import Path
 
-from support import say
+import analytics_pg
+from sqlalchemy import text
+from support import analyze, pg_database, pg_server, say
 
 from motormall.analytics import service
 from motormall.analytics.store import Store, catch_up
@@ -179,18 +187,50 @@ def main() -> None:
     ap.add_argument("--customers", type=int, default=1_000_000)
     ap.add_argument("--events", type=int, default=20_000_000)
     ap.add_argument("--dir", type=Path, default=Path("var/bench-analytics"))
+    ap.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     ap.add_argument("--reuse", action="store_true", help="keep an existing generated database")
     args = ap.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
-    path = args.dir / "motormall.db"
-    figures: dict = {"customers": args.customers, "events": args.events}
-    if not (args.reuse and path.exists()):
-        path.unlink(missing_ok=True)
-        t = time.perf_counter()
-        generate(path, args.customers, args.events)
-        figures["generate_s"] = round(time.perf_counter() - t, 1)
-    db = Database(f"sqlite:///{path}")
-    store = Store(args.dir / "analytics")
+    figures: dict = {"db": args.db, "customers": args.customers, "events": args.events}
+    with contextlib.ExitStack() as stack:
+        if args.db == "postgresql":
+            server, _ = stack.enter_context(pg_server())
+            url = stack.enter_context(pg_database(server))
+            store = Store(args.dir / "analytics-pg")
+            store.root.mkdir(parents=True, exist_ok=True)
+            for old in store.root.glob("*.parquet"):
+                old.unlink()
+            (store.root / "state.json").unlink(missing_ok=True)
+            db = Database(url)
+            upgrade(db)
+            t = time.perf_counter()
+            analytics_pg.generate(
+                url,
+                args.customers,
+                args.events,
+                start=f"{START:%Y-%m-%d}",
+                days=DAYS,
+                dims=dict(
+                    brands=BRANDS, models=MODELS, dealers=DEALERS, vehicles=VEHICLES, cities=CITIES
+                ),
+            )
+            figures["generate_s"] = round(time.perf_counter() - t, 1)
+            analyze(db, "postgresql")
+        else:
+            path = args.dir / "motormall.db"
+            if not (args.reuse and path.exists()):
+                path.unlink(missing_ok=True)
+                t = time.perf_counter()
+                generate(path, args.customers, args.events)
+                figures["generate_s"] = round(time.perf_counter() - t, 1)
+            db = Database(f"sqlite:///{path}")
+            store = Store(args.dir / "analytics")
+        measure(db, store, args.events, figures)
+        db.dispose()
+    print(json.dumps(figures, indent=2))
+
+
+def measure(db: Database, store: Store, events: int, figures: dict) -> None:
     now = START + dt.timedelta(days=DAYS)
     with store.locked(wait=True), db.reading() as s:
         if not store.state().last_id:
@@ -216,23 +256,21 @@ def main() -> None:
     figures["funnel_counts"] = answer(service.funnel)["counts"]
 
     # a day of new events (the same mix), then the job's catch-up
-    day = args.events // DAYS
-    con = sqlite3.connect(path)
-    top = con.execute("SELECT max(id) FROM domain_events").fetchone()[0]
-    con.execute(
-        f"INSERT INTO domain_events (id, at, type, customer_id, dealer_id, entity_type, "
-        f"entity_id, payload) SELECT id + {top}, at, type, customer_id, dealer_id, "
-        f"entity_type, entity_id, payload FROM domain_events WHERE id <= {day}"
-    )
-    con.commit()
-    con.close()
+    day = events // DAYS
+    with db.engine.begin() as conn:
+        top = conn.execute(text("SELECT max(id) FROM domain_events")).scalar_one()
+        conn.execute(
+            text(
+                f"INSERT INTO domain_events (id, at, type, customer_id, dealer_id, entity_type, "
+                f"entity_id, payload) SELECT id + {top}, at, type, customer_id, dealer_id, "
+                f"entity_type, entity_id, payload FROM domain_events WHERE id <= {day}"
+            )
+        )
     with store.locked(wait=True), db.reading() as s:
         t = time.perf_counter()
         copied = catch_up(s.connection(), store, now=now + dt.timedelta(days=1))
         figures["day_catch_up_s"] = round(time.perf_counter() - t, 2)
         figures["day_events"] = copied
-    db.dispose()
-    print(json.dumps(figures, indent=2))
 
 
 if __name__ == "__main__":

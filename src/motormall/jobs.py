@@ -3,6 +3,7 @@
 import motormall.handlers  # noqa: F401  jobs publish events too
 from motormall.aftersales import jobs as aftersales_jobs  # noqa: F401
 from motormall.analytics import jobs as analytics_jobs  # noqa: F401
+from motormall.catalog import jobs as catalog_jobs  # noqa: F401
 from motormall.finance import jobs as finance_jobs  # noqa: F401
 from motormall.leads import jobs as lead_jobs  # noqa: F401
 from motormall.marketing import jobs as marketing_jobs  # noqa: F401

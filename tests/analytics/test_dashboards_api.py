@@ -4,7 +4,9 @@ filters, and the columnar copy the figures come from."""
 import datetime as dt
 
 import pytest
+from sqlalchemy import select
 
+from motormall.platform.auth import User
 from tests import factories as f
 from tests.catalog.test_api import problem
 
@@ -170,3 +172,25 @@ def test_the_ends_of_the_calendar_are_refused_not_a_500(client, net, admin):
         url, params={"from": "9999-12-30T00:00:00Z", "to": "9999-12-31T23:00:00Z"}, headers=admin
     )
     assert r.status_code == 200
+
+
+def test_a_merged_account_counts_once_and_again_after_undo(client, db, net, admin):
+    story(client, db, net)  # buyer and buyer2 each enquired about the BMW
+    with db.reading() as s:
+        ids = {email: id_ for email, id_ in s.execute(select(User.email, User.id))}
+
+    def bmw():
+        r = client.get("/api/v1/admin/analytics/funnel", params={"brand": "BMW"}, headers=admin)
+        return r.json()["counts"]
+
+    assert (bmw()["visit"], bmw()["lead"]) == (2, 2)
+    r = client.post(
+        f"/api/v1/admin/customers/{ids['buyer2@test.dev']}/merge",
+        headers=admin,
+        json={"into": ids[net["users"]["customer"]], "note": "same person"},
+    )
+    assert r.status_code == 201, r.text
+    assert bmw() == {"visit": 1, "lead": 1, "test_drive": 1, "order": 1, "handover": 0}
+    undo = client.post(f"/api/v1/admin/customers/merges/{r.json()['id']}/undo", headers=admin)
+    assert undo.status_code == 200, undo.text
+    assert (bmw()["visit"], bmw()["lead"]) == (2, 2)

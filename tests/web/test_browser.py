@@ -428,9 +428,32 @@ def test_carmaker_dashboards_journey(db, live_server, journey, client):
     net = f.network(db)
     story(client, db, net)
     _log_in(pg, live_server, "admin@test.dev", "/oem/analytics")
-    assert pg.locator("#funnel svg rect").count() == 5
+    # Chart.js (served from /static) drew each chart that has figures, pixels on the canvas
+    for chart in ("funnel", "new-energy", "dealers"):
+        canvas = pg.locator(f'canvas[data-chart="{chart}"][data-drawn="yes"]')
+        canvas.wait_for()
+        assert pg.evaluate(
+            """(c) => {
+                const chart = Chart.getChart(c);
+                const px = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+                let painted = 0;
+                for (let i = 3; i < px.length; i += 4) if (px[i]) painted++;
+                return chart !== undefined && chart.data.labels.length > 0 && painted > 500;
+            }""",
+            canvas.element_handle(),
+        ), chart
+    assert pg.locator("#funnel table tr").count() == 1 + 5
     assert pg.locator("#dealers table tr").count() == 1 + 3
+    first = pg.locator("#dealers table.league tr").nth(1)
+    if pg.width < 700:  # each dealer is a card, as wide as the screen allows, not 10 columns
+        assert first.bounding_box()["width"] > 300
+        assert pg.locator("#dealers table.league th").first.is_hidden()
+    city = pg.locator("select[name=city] option[value=Shanghai]").inner_text()
+    assert city == ("上海" if pg.lang == "zh" else "Shanghai")
+    assert first.locator("td").nth(2).inner_text().endswith(city)
     pg.check("dashboards")
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / f"dashboards-{pg.width}-{pg.lang}.png"), full_page=True)
     pg.select_option("select[name=brand]", "BMW")
     pg.select_option("select[name=city]", "Shanghai")
     pg.click("form.filters button[type=submit]")
@@ -441,6 +464,59 @@ def test_carmaker_dashboards_journey(db, live_server, journey, client):
         .first.get_attribute("href")
         .startswith("/oem/analytics/funnel.csv?brand=BMW&city=Shanghai")
     )
+    pg.locator('canvas[data-chart="funnel"][data-drawn="yes"]').wait_for()
     pg.check("filtered")
+    pg.screenshot(
+        path=str(ARTIFACTS / f"dashboards-filtered-{pg.width}-{pg.lang}.png"), full_page=True
+    )
+
+
+def test_carmaker_merges_duplicate_accounts_and_undoes_it(db, live_server, journey):
+    """/oem/customers/duplicates: two accounts with one phone are suggested, merged with a
+    note, and the merge undone; screenshots of each step kept under test-artifacts/."""
+    from motormall.platform.auth import Role, create_user
+
+    pg = journey
+    f.network(db)
+    with db.transaction() as s:
+        for email in ("li.wei@test.dev", "liwei.shop@test.dev"):
+            create_user(
+                s,
+                email=email,
+                password=f.PASSWORD,
+                role=Role.customer,
+                name="李伟",
+                phone="+8613900139001",
+            )
     ARTIFACTS.mkdir(exist_ok=True)
-    pg.screenshot(path=str(ARTIFACTS / f"dashboards-{pg.width}-{pg.lang}.png"), full_page=True)
+
+    def shot(step):
+        pg.screenshot(
+            path=str(ARTIFACTS / f"duplicates-{step}-{pg.width}-{pg.lang}.png"), full_page=True
+        )
+
+    _log_in(pg, live_server, "admin@test.dev", "/oem/customers/duplicates")
+    pair = pg.locator("#duplicates li.card")
+    assert pair.count() == 1
+    assert "+8613900139001" in pair.inner_text()
+    pg.check("duplicates")
+    shot("suggested")
+    note = "同一手机号，电话确认" if pg.lang == "zh" else "Same phone"
+    pair.locator("input[name=note]").fill(note)
+    pair.locator("button[type=submit]").click()
+    pg.wait_for_url("**/oem/customers/duplicates")
+    assert pg.locator("#duplicates li").count() == 0
+    merged = pg.locator("#merges li.card")
+    assert merged.count() == 1
+    assert {p.strip() for p in merged.locator("p").first.inner_text().split("→")} == {
+        "li.wei@test.dev",
+        "liwei.shop@test.dev",
+    }
+    pg.check("merged")
+    shot("merged")
+    merged.locator("button[type=submit]").click()
+    pg.wait_for_url("**/oem/customers/duplicates")
+    assert pg.locator("#merges li.card form").count() == 0  # undone: nothing left to undo
+    assert pg.locator("#duplicates li.card").count() == 1  # suggested again
+    pg.check("undone")
+    shot("undone")

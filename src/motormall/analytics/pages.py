@@ -1,6 +1,9 @@
 """The OEM console's dashboards: the funnel, new-energy share by month and the dealer
-league table, filtered by brand, city and period, each downloadable as CSV. Charts are bars
-drawn on the server (inline SVG): no script, and nothing fetched from elsewhere."""
+league table and campaign results, filtered by brand, city and period, each downloadable as
+CSV. Charts are drawn in the browser by Chart.js, served from our own static files
+(web/static/chartjs), from the figures the page carries as JSON in a
+<script type="application/json"> block: no inline script, no CDN. Every chart has its table
+beside it, which is also what a reader without scripts gets."""
 
 from __future__ import annotations
 
@@ -20,11 +23,25 @@ from motormall.platform.auth import Role
 from motormall.platform.db import utcnow
 from motormall.platform.deps import AppSettings, ReadSession
 from motormall.platform.errors import DomainError, Invalid, status_of
-from motormall.web.render import error_text, page_principal, render
+from motormall.web.i18n import N_, translations
+from motormall.web.render import error_text, language, page_principal, render
 
 router = APIRouter(include_in_schema=False)
 Text = Annotated[str, Query(max_length=80)]
-CHARTS = {"funnel": service.funnel, "new-energy": service.new_energy, "dealers": service.dealers}
+CHARTS = {
+    "funnel": service.funnel,
+    "new-energy": service.new_energy,
+    "dealers": service.dealers,
+    "campaigns": service.campaigns,
+}
+LEAGUE_CHARTED = 10  # dealers in the league chart (the table lists them all)
+STAGE_LABELS = {
+    "visit": N_("Visits"),
+    "lead": N_("Leads"),
+    "test_drive": N_("Test drives"),
+    "order": N_("Orders"),
+    "handover": N_("Handovers"),
+}
 
 
 def _day(value: str, name: str) -> dt.datetime | None:
@@ -83,20 +100,79 @@ def dashboards(
             error=error_text(request, exc),
             **context,
         )
+    gettext = translations(language(request)).gettext
     return render(
-        request, "oem_analytics.html", error=None, fresh=fresh, **figures_ctx(figures), **context
+        request,
+        "oem_analytics.html",
+        error=None,
+        fresh=fresh,
+        stage_labels={k: gettext(v) for k, v in STAGE_LABELS.items()},
+        **figures_ctx(figures, gettext),
+        **context,
     )
 
 
-def figures_ctx(figures: dict) -> dict:
-    funnel = figures["funnel"]
+def _pct(rate: float | None) -> float | None:
+    return None if rate is None else round(100 * rate, 1)
+
+
+def figures_ctx(figures: dict, gettext) -> dict:
+    """The tables' rows, and the same figures as the charts' data (numbers and labels only:
+    the script reads them as JSON and never writes them into the page as HTML)."""
+    funnel = figures["funnel"]["stages"]
     months = figures["new-energy"]["months"]
+    dealers = figures["dealers"]["items"]
+    campaigns = figures["campaigns"]["items"]
+    charted = dealers[:LEAGUE_CHARTED]
+    stages = [STAGE_LABELS[s["stage"]] for s in funnel]
+    charts = {
+        "funnel": {
+            "labels": [gettext(label) for label in stages],
+            "series": [{"label": gettext("People"), "data": [s["count"] for s in funnel]}],
+            "axis": "count",
+        },
+        "new-energy": {
+            "labels": [m["month"] for m in months],
+            "series": [
+                {
+                    "label": gettext("New-energy share (%)"),
+                    "data": [_pct(m["share"]) for m in months],
+                }
+            ],
+            "axis": "percent",
+        },
+        "dealers": {
+            "labels": [d["dealer"] for d in charted],
+            "series": [
+                {
+                    "label": gettext("Conversion (%)"),
+                    "data": [_pct(d["conversion"]) for d in charted],
+                }
+            ],
+            "axis": "percent",
+        },
+        "campaigns": {
+            "labels": [c["name"] for c in campaigns],
+            "series": [
+                {
+                    "label": gettext("Target: ordered (%)"),
+                    "data": [_pct(c["target_rate"]) for c in campaigns],
+                },
+                {
+                    "label": gettext("Holdout: ordered (%)"),
+                    "data": [_pct(c["holdout_rate"]) for c in campaigns],
+                },
+            ],
+            "axis": "percent",
+        },
+    }
     return {
-        "funnel": funnel["stages"],
-        "funnel_top": max([s["count"] for s in funnel["stages"]] + [1]),
+        "funnel": funnel,
         "months": months,
         "energy": figures["new-energy"],
-        "dealers": figures["dealers"]["items"],
+        "dealers": dealers,
+        "campaigns": campaigns,
+        "charts": charts,
     }
 
 
@@ -131,6 +207,21 @@ def download(
         text = _csv(body["stages"], ["stage", "count", "from_previous"])
     elif chart == "new-energy":
         text = _csv(body["months"], ["month", "orders", "new_energy", "share"])
+    elif chart == "campaigns":
+        text = _csv(
+            body["items"],
+            [
+                "campaign_id",
+                "name",
+                "members",
+                "leads",
+                "orders",
+                "target_rate",
+                "holdout_members",
+                "holdout_orders",
+                "holdout_rate",
+            ],
+        )
     else:
         rows = [{**r, "flags": " ".join(fl["code"] for fl in r["flags"])} for r in body["items"]]
         text = _csv(

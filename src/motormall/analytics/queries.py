@@ -36,12 +36,16 @@ def _connect(files: list[str]) -> duckdb.DuckDBPyConnection:
     return duck
 
 
-def _run(store: Store, sql: str, params: dict) -> list[tuple]:
+def _run(
+    store: Store, sql: str, params: dict, setup: tuple[str, dict] | None = None
+) -> list[tuple]:
     """Runs on the files listed now; a merge that removed one between listing and reading
-    is answered by listing again."""
+    is answered by listing again. `setup` runs first on the same connection."""
     for attempt in (1, 2):
         duck = _connect(store.files())
         try:
+            if setup is not None:
+                duck.execute(*setup)
             return duck.execute(sql, params).fetchall()
         except duckdb.IOException:
             if attempt == 2:
@@ -67,15 +71,33 @@ def _types(types: tuple[str, ...]) -> str:
     return ", ".join(f"'{t}'" for t in types)
 
 
-def funnel(store: Store, f: Filters) -> dict[str, int]:
-    """People per stage in the period (each stage counted on its own)."""
+# A merged-away account counts as its survivor: the copy keeps each event's own account
+# (hashed, as `person`), and the merges that stand now are applied when counting, so a merge
+# made or undone after the export is counted right at once.
+_MERGED = """
+CREATE TEMP TABLE merged AS
+SELECT hash(m.account) AS person, hash(m.survivor) AS survivor
+FROM (SELECT unnest($accounts) AS account, unnest($survivors) AS survivor) m
+"""
+
+
+def funnel(store: Store, f: Filters, merged: dict[str, str] | None = None) -> dict[str, int]:
+    """People per stage in the period (each stage counted on its own); `merged` maps a
+    merged-away account to the account it now belongs to."""
     where, params = _where(f)
-    parts = ["count(DISTINCT person)"] + [
-        f"count(DISTINCT person) FILTER (WHERE type IN ({_types(rules.STAGE_TYPES[s])}))"
-        for s in rules.STAGES[1:]
+    who, join, setup = "person", "", None
+    if merged:
+        who, join = "COALESCE(m.survivor, e.person)", " e LEFT JOIN merged m USING (person)"
+        setup = (_MERGED, {"accounts": list(merged), "survivors": list(merged.values())})
+    parts = [
+        f"count(DISTINCT {who}) FILTER (WHERE type IN ({_types(rules.STAGE_TYPES[s])}))"
+        for s in rules.STAGES
     ]
-    sql = f"SELECT {', '.join(parts)} FROM events WHERE {where}"
-    row = _run(store, sql, params)[0]
+    sql = (
+        f"SELECT {', '.join(parts)} FROM events{join} "
+        f"WHERE type IN ({_types(rules.STAGE_TYPES['visit'])}) AND {where}"
+    )
+    row = _run(store, sql, params, setup)[0]
     return {stage: int(n or 0) for stage, n in zip(rules.STAGES, row, strict=True)}
 
 

@@ -9,15 +9,19 @@ from motormall.platform.errors import Invalid
 
 # The funnel, in order. A stage counts the people (a customer, or a lead's own key when it
 # came without an account) with at least one event of its types in the period. "visit" is
-# anyone who did something recorded with the brand: catalog views, when the catalog records
-# them as events, count without a change here.
+# a signed-in customer's look at a car's page (catalog.vehicle_viewed), or any later stage:
+# a walk-in, a partner's lead or an API order came without a recorded view but did visit.
 STAGES: tuple[str, ...] = ("visit", "lead", "test_drive", "order", "handover")
-STAGE_TYPES: dict[str, tuple[str, ...]] = {
+_LATER: dict[str, tuple[str, ...]] = {
     "lead": ("lead.assigned",),
     # the dealer's own booking on a lead, and the test-drive domain's booking
     "test_drive": ("test_drive.booked", "lead.test_drive_booked"),
     "order": ("order.reserved",),
     "handover": ("order.handed_over",),
+}
+STAGE_TYPES: dict[str, tuple[str, ...]] = {
+    "visit": ("catalog.vehicle_viewed", *(t for types in _LATER.values() for t in types)),
+    **_LATER,
 }
 NEW_ENERGY = ("bev", "phev")  # what the carmaker counts as a new-energy vehicle
 

@@ -11,6 +11,9 @@ from sqlalchemy.orm import Session
 from motormall.analytics import queries, rules
 from motormall.analytics.store import Store, behind, catch_up
 from motormall.catalog.models import Brand, Dealer
+from motormall.customers import merges
+from motormall.marketing.models import Campaign
+from motormall.marketing.results import results
 from motormall.platform.errors import Invalid
 from motormall.surveys import integrity
 
@@ -60,7 +63,7 @@ def _period_out(f: queries.Filters) -> dict:
 
 
 def funnel(session: Session, store: Store, f: queries.Filters, *, fresh: dict) -> dict:
-    counts = queries.funnel(store, f)
+    counts = queries.funnel(store, f, merges.standing(session))
     stages, previous = [], None
     for stage in rules.STAGES:
         n = counts[stage]
@@ -141,4 +144,41 @@ def dealers(session: Session, store: Store, f: queries.Filters, *, fresh: dict) 
     )
     for rank, item in enumerate(items, 1):
         item["rank"] = rank
+    return {**_period_out(f), "items": items, **fresh}
+
+
+CAMPAIGNS_SHOWN = 8  # the newest launched campaigns running in the period
+
+
+def campaigns(session: Session, store: Store, f: queries.Filters, *, fresh: dict) -> dict:
+    """Each campaign's target against its holdout: members, leads, orders and the share who
+    ordered, from marketing's own results (a handful of campaigns, not the event copy)."""
+    start, end = f.period.start, f.period.end
+    query = (
+        select(Campaign)
+        .where(
+            Campaign.launched_at.is_not(None), Campaign.starts_at < end, Campaign.ends_at > start
+        )
+        .order_by(Campaign.launched_at.desc(), Campaign.id)
+        .limit(CAMPAIGNS_SHOWN)
+    )
+    if f.brand_id is not None:
+        query = query.where(Campaign.brand_id == f.brand_id)
+    items = []
+    for c in session.scalars(query):
+        r = results(session, c)
+        target, holdout = r["target"], r["holdout"]
+        items.append(
+            {
+                "campaign_id": c.id,
+                "name": c.name,
+                "members": target["members"],
+                "leads": target["leads"],
+                "orders": target["orders"],
+                "target_rate": rules.rate(target["orders"], target["members"]),
+                "holdout_members": holdout["members"],
+                "holdout_orders": holdout["orders"],
+                "holdout_rate": rules.rate(holdout["orders"], holdout["members"]),
+            }
+        )
     return {**_period_out(f), "items": items, **fresh}

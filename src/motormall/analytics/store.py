@@ -69,7 +69,8 @@ LEFT JOIN {p}leads l ON l.id = CASE WHEN e.entity_type = 'lead' THEN e.entity_id
 LEFT JOIN {p}orders o ON o.id = CASE WHEN e.entity_type = 'order' THEN e.entity_id END
 LEFT JOIN {p}vehicles ov ON ov.id = o.vehicle_id
 LEFT JOIN {p}car_models om ON om.id = ov.model_id
-LEFT JOIN {p}vehicles tv ON tv.vin = CASE WHEN e.entity_type = 'test_drive' THEN {vin} END
+LEFT JOIN {p}vehicles tv ON tv.vin = CASE WHEN e.entity_type IN ('test_drive', 'vehicle')
+                                     THEN {vin} END
 LEFT JOIN {p}car_models tm ON tm.id = tv.model_id
 LEFT JOIN {p}brands tb ON tb.code = CASE WHEN e.entity_type = 'test_drive' THEN {brand} END
 LEFT JOIN {p}surveys s ON s.token = CASE WHEN e.type = 'survey.answered' THEN e.entity_id END

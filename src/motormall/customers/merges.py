@@ -41,3 +41,24 @@ def accounts_of(session: Session, customer_id: str) -> list[str]:
             break
         found += level
     return found
+
+
+def standing(session: Session) -> dict[str, str]:
+    """Every merged-away account and the account it belongs to now (the end of a chain of
+    merges): what analytics counts as one person. Merges are few next to accounts."""
+    direct = {
+        merged: survivor
+        for merged, survivor in session.execute(
+            select(CustomerMerge.merged_id, CustomerMerge.survivor_id).where(
+                CustomerMerge.undone_at.is_(None)
+            )
+        )
+    }
+    out = {}
+    for merged, survivor in direct.items():
+        for _ in range(MAX_DEPTH):
+            if survivor not in direct:
+                break
+            survivor = direct[survivor]
+        out[merged] = survivor
+    return out

@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
-from motormall.catalog import inventory, search
+from motormall.catalog import inventory, search, views
 from motormall.catalog.api import stock_query, vehicle_out
 from motormall.catalog.models import (
     NEW_ENERGY,
@@ -204,6 +204,7 @@ def vehicle_page(
         dealer = find_vehicle(session, vin, None).dealer
     except DomainError:
         return render(request, "not_found.html", status_code=404)
+    views.queue(page_principal(request), vehicle.vin, now=utcnow())
     # `question`: what the buyer typed before logging in, given back to send
     return render(request, "vehicle.html", v=vehicle, dealer=dealer, question=question)
 
