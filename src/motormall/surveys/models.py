@@ -39,6 +39,13 @@ class Survey(Base):
     comment: Mapped[str | None] = mapped_column(Text)  # stored as typed, escaped when shown
     # a survey about a closed case asks whether it was really resolved (no: it reopens)
     resolved: Mapped[bool | None] = mapped_column(Boolean)
+    # where the answer came from, as keyed hashes (platform/origin.py), never the address:
+    # matched against the dealer's staff logins by the integrity screen
+    answer_network: Mapped[str | None] = mapped_column(String(32))
+    answer_device: Mapped[str | None] = mapped_column(String(32))
+    # the comment's clear sentiment, read once when answered (sentiment.mood): positive |
+    # negative | neutral; None for no comment
+    comment_mood: Mapped[str | None] = mapped_column(String(10))
 
 
 class Case(Base):

@@ -16,6 +16,7 @@ from motormall.platform.auth import Role
 from motormall.platform.db import utcnow
 from motormall.platform.deps import DbSession, ReadSession
 from motormall.platform.errors import DomainError, Invalid, status_of
+from motormall.platform.origin import browser_id, keep_browser_id, request_origin
 from motormall.surveys import cases, service
 from motormall.surveys.models import Survey
 from motormall.web.render import check_csrf, error_text, page_principal, render
@@ -31,7 +32,9 @@ def _page(request, session, token, *, error=None, status_code=200, thanks=False)
         return render(
             request, "survey.html", status_code=404, survey=None, error=error_text(request, exc)
         )
-    return render(
+    # the browser's id, so the answer's device can be matched against the dealer's staff's
+    browser_id(request)
+    response = render(
         request,
         "survey.html",
         status_code=status_code,
@@ -41,6 +44,8 @@ def _page(request, session, token, *, error=None, status_code=200, thanks=False)
         thanks=thanks,
         error=error,
     )
+    keep_browser_id(request, response)
+    return response
 
 
 @router.get("/surveys/{token}")
@@ -74,6 +79,7 @@ def answer_page(
             comment=comment.strip(),
             resolved={"yes": True, "no": False}.get(resolved),
             now=utcnow(),
+            origin=request_origin(request, browser=browser_id(request)),
         )
     except DomainError as exc:
         session.rollback()
@@ -155,8 +161,9 @@ def integrity_page(request: Request, session: ReadSession):
         return _login_first("/oem/survey-integrity")
     rows = []
     network = service.network_counts(session)
+    from_staff = service.from_staff_counts(session)
     for dealer in session.scalars(select(Dealer).where(Dealer.id.in_(list(network)))):
-        report = service.integrity(session, dealer.id, network=network)
+        report = service.integrity(session, dealer.id, network=network, from_staff=from_staff)
         if report.responses:
             rows.append((dealer, report))
     rows.sort(key=lambda r: (-len(r[1].flags), r[0].code))
