@@ -42,7 +42,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from scipy.stats import binomtest, norm
 
@@ -218,22 +218,41 @@ def assess(
     `network_*` count the rest of the network's answers (the dealer's own excluded);
     `fit` is `fit_network` of the network's dealers, when there are enough of them."""
     clean = [a for a in answers if not a.suspect]
-    found = flags(
-        tally(answers),
+    counted = flags(
+        replace(tally(answers), from_staff=0),  # answer_flags gives it, with its matches
         network_perfect=network_perfect,
         network_responses=network_responses,
         fit=fit,
-        network_from_staff=network_from_staff,
     )
-    for flag in found:
-        if flag["code"] == "answered_from_dealer_origin":
-            flag["evidence"].update(staff_matches(answers))
     return Report(
         responses=len(answers),
         csat=_mean(a.csat for a in answers),
         csat_without_flagged=_mean(a.csat for a in clean),
-        flags=found + contradictions(answers),
+        flags=counted
+        + answer_flags(
+            answers, network_from_staff=network_from_staff, network_responses=network_responses
+        ),
     )
+
+
+def answer_flags(
+    answers: list[Answer], *, network_from_staff: int, network_responses: int
+) -> list[dict]:
+    """The signals that need each answer, not only counts: answers from the dealer's own
+    origins (with which ones matched) and ratings contradicted by behaviour or comments."""
+    found = [
+        flag
+        for flag in flags(
+            Tally(len(answers), 0, 0, 0, from_staff=sum(bool(a.from_staff) for a in answers)),
+            network_perfect=0,
+            network_responses=network_responses,
+            network_from_staff=network_from_staff,
+        )
+        if flag["code"] == "answered_from_dealer_origin"
+    ]
+    for flag in found:
+        flag["evidence"].update(staff_matches(answers))
+    return found + contradictions(answers)
 
 
 def staff_matches(answers: list[Answer]) -> dict:

@@ -193,18 +193,12 @@ def _customer_behaviour(session: Session, dealer_id: int) -> dict[str, set[str]]
     return found
 
 
-def integrity(
-    session: Session,
-    dealer_id: int,
-    *,
-    network: dict | None = None,
-    from_staff: dict | None = None,
-) -> integrity_rules.Report:
-    """The dealer's answered surveys weighed against the rest of the network's (`network`:
-    `network_counts`, `from_staff`: `from_staff_counts`, passed in when screening many
-    dealers)."""
+def _answers(session: Session, where, *, dealer_ids) -> dict[int, list[integrity_rules.Answer]]:
+    """Answered surveys as the integrity rules read them, per dealer: with each customer's
+    other behaviour with that dealer and the dealer's staff origins the answer came from."""
     rows = session.execute(
         select(
+            Survey.dealer_id,
             Survey.token,
             Survey.about,
             Survey.customer_id,
@@ -217,30 +211,72 @@ def integrity(
             Survey.answer_network,
             Survey.answer_device,
             Survey.comment_mood,
-        ).where(Survey.dealer_id == dealer_id, Survey.answered_at.is_not(None))
+        ).where(Survey.answered_at.is_not(None), *where)
     ).all()
-    behaviour = _customer_behaviour(session, dealer_id)
-    staff = staff_origins(session, dealer_id)
-
-    def staff_match(r) -> tuple[str, ...]:
-        found = (("network", r.answer_network), ("device", r.answer_device))
-        return tuple(f"{k}:{h}" for k, h in found if h and (k, h) in staff)
-
-    answers = [
-        integrity_rules.Answer(
-            csat=r.csat,
-            nps=r.nps,
-            incentive_offered=bool(r.incentive_offered),
-            seconds_after_sent=(r.answered_at - r.created_at).total_seconds(),
-            ref=r.token[:12],  # as on the timeline: never the whole token
-            about=r.about,
-            comment=r.comment or "",
-            customer_behaviour=tuple(sorted(behaviour.get(r.customer_id, ()))),
-            from_staff=staff_match(r),
-            mood=r.comment_mood or "",
+    dealers = set(dealer_ids) if dealer_ids is not None else {r.dealer_id for r in rows}
+    behaviour = {d: _customer_behaviour(session, d) for d in dealers}
+    staff = {d: staff_origins(session, d) for d in dealers}
+    out: dict[int, list[integrity_rules.Answer]] = {}
+    for r in rows:
+        if r.dealer_id not in dealers:
+            continue
+        mine = staff[r.dealer_id]
+        origins = (("network", r.answer_network), ("device", r.answer_device))
+        out.setdefault(r.dealer_id, []).append(
+            integrity_rules.Answer(
+                csat=r.csat,
+                nps=r.nps,
+                incentive_offered=bool(r.incentive_offered),
+                seconds_after_sent=(r.answered_at - r.created_at).total_seconds(),
+                ref=r.token[:12],  # as on the timeline: never the whole token
+                about=r.about,
+                comment=r.comment or "",
+                customer_behaviour=tuple(sorted(behaviour[r.dealer_id].get(r.customer_id, ()))),
+                from_staff=tuple(f"{k}:{h}" for k, h in origins if h and (k, h) in mine),
+                mood=r.comment_mood or "",
+            )
         )
-        for r in rows
-    ]
+    return out
+
+
+def answer_flags(
+    session: Session,
+    *,
+    start: dt.datetime,
+    end: dt.datetime,
+    dealer_ids: tuple[int, ...] | None = None,
+) -> dict[int, list[dict]]:
+    """Per dealer, the signals that need each answer (origins, contradictions) over answers
+    given in [start, end): what the carmaker's league table adds to the ones it counts."""
+    answers = _answers(
+        session, (Survey.answered_at >= start, Survey.answered_at < end), dealer_ids=None
+    )
+    total = sum(len(a) for a in answers.values())
+    from_staff = {d: sum(bool(x.from_staff) for x in a) for d, a in answers.items()}
+    staff_total = sum(from_staff.values())
+    return {
+        d: integrity_rules.answer_flags(
+            a,
+            network_from_staff=staff_total - from_staff[d],
+            network_responses=total - len(a),
+        )
+        for d, a in answers.items()
+        if dealer_ids is None or d in dealer_ids
+    }
+
+
+def integrity(
+    session: Session,
+    dealer_id: int,
+    *,
+    network: dict | None = None,
+    from_staff: dict | None = None,
+) -> integrity_rules.Report:
+    """The dealer's answered surveys weighed against the rest of the network's (`network`:
+    `network_counts`, `from_staff`: `from_staff_counts`, passed in when screening many
+    dealers)."""
+    answers = _answers(session, (Survey.dealer_id == dealer_id,), dealer_ids=(dealer_id,))
+    answers = answers.get(dealer_id, [])
     network = network_counts(session) if network is None else network
     from_staff = from_staff_counts(session) if from_staff is None else from_staff
     others = [c for d, c in network.items() if d != dealer_id]
