@@ -17,7 +17,7 @@ from motormall.platform.db import utcnow
 from motormall.platform.deps import DbSession, ReadSession
 from motormall.platform.errors import DomainError, Invalid, status_of
 from motormall.platform.origin import browser_id, keep_browser_id, request_origin
-from motormall.surveys import cases, service
+from motormall.surveys import cases, rules, service
 from motormall.surveys.models import Survey
 from motormall.web.render import check_csrf, error_text, page_principal, render
 
@@ -168,3 +168,64 @@ def integrity_page(request: Request, session: ReadSession):
             rows.append((dealer, report))
     rows.sort(key=lambda r: (-len(r[1].flags), r[0].code))
     return render(request, "oem_integrity.html", rows=rows)
+
+
+# --- the customer's complaints ----------------------------------------------------------------
+
+
+def _complaints(request, session, who, *, status_code=200, error=None, form=None):
+    """The complaint form (it opens a case the carmaker follows) and the customer's cases."""
+    return render(
+        request,
+        "my_complaints.html",
+        status_code=status_code,
+        error=error,
+        form=form or {"dealer": request.query_params.get("dealer", ""), "about": "", "text": ""},
+        dealers=session.scalars(select(Dealer).order_by(Dealer.code)).all(),
+        abouts=rules.COMPLAINT_ABOUT,
+        my_cases=cases.customer_cases(session, who.user_id),
+        dealer_codes={d.id: d.code for d in session.scalars(select(Dealer))},
+    )
+
+
+@router.get("/me/complaints")
+def complaints_page(request: Request, session: ReadSession):
+    who = page_principal(request)
+    if who is None:
+        return _login_first("/me/complaints")
+    if who.role != Role.customer:
+        return render(request, "not_found.html", status_code=404)
+    return _complaints(request, session, who)
+
+
+@router.post("/me/complaints")
+def complain_page(
+    request: Request,
+    session: DbSession,
+    dealer: Annotated[str, Form(max_length=20)] = "",
+    about: Annotated[str, Form(max_length=20)] = "",
+    text: Annotated[str, Form(max_length=4000)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+):
+    who = page_principal(request)
+    if who is None or who.role != Role.customer:
+        return _login_first("/me/complaints")
+    try:
+        check_csrf(request, csrf_token)
+        if not text.strip():
+            raise Invalid("complaint_text_required", "Tell us what went wrong.")
+        cases.open_for_complaint(
+            session, who, dealer_code=dealer, about=about, text=text.strip(), now=utcnow()
+        )
+    except DomainError as exc:
+        session.rollback()
+        form = {"dealer": dealer, "about": about, "text": text}
+        return _complaints(
+            request,
+            session,
+            who,
+            status_code=status_of(exc),
+            error=error_text(request, exc),
+            form=form,
+        )
+    return RedirectResponse("/me/complaints?done=1", status_code=303)
