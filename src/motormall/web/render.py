@@ -105,7 +105,7 @@ LABELS = {
     "repair": N_("Repair"),
     "warranty": N_("Warranty"),
     "recall": N_("Recall"),
-    "open": N_("Open"),
+    "open": N_("Awaiting action"),  # not "Open": that msgid is the verb (查看)
     "escalated": N_("Escalated to the carmaker"),
     "resolved": N_("Resolved"),
     "reopened": N_("Reopened by the customer"),
