@@ -40,7 +40,11 @@ def test_the_league_shows_csat_and_the_same_flags_as_the_integrity_check(client,
             events.publish(
                 s,
                 SurveyAnswered(
-                    entity_id=token, customer_id=uid, at=now, about="service", dissatisfied=False
+                    entity_id=token[:12],  # as surveys.service.answer names it
+                    customer_id=uid,
+                    at=now,
+                    about="service",
+                    dissatisfied=False,
                 ),
             )
     admin = f.token(client, net["users"]["admin"])
@@ -106,7 +110,11 @@ def test_the_league_shows_the_signals_that_read_each_answer_too(client, db):
             events.publish(
                 s,
                 SurveyAnswered(
-                    entity_id=token, customer_id=uid, at=now, about="service", dissatisfied=False
+                    entity_id=token[:12],  # as surveys.service.answer names it
+                    customer_id=uid,
+                    at=now,
+                    about="service",
+                    dissatisfied=False,
                 ),
             )
     admin = f.token(client, net["users"]["admin"])

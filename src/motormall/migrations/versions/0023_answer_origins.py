@@ -1,4 +1,5 @@
-"""answer origins: survey answers' and staff logins' network/device hashes, comment mood
+"""answer origins: survey answers' and staff logins' network/device hashes, comment mood,
+and the survey's public ref (the token's first 12 characters, which events carry)
 
 Revision ID: 0023
 Revises: 0021
@@ -36,10 +37,15 @@ def upgrade() -> None:
         batch.add_column(sa.Column("answer_network", sa.String(length=32), nullable=True))
         batch.add_column(sa.Column("answer_device", sa.String(length=32), nullable=True))
         batch.add_column(sa.Column("comment_mood", sa.String(length=10), nullable=True))
+        batch.add_column(sa.Column("ref", sa.String(length=12), nullable=True))
+    op.execute("UPDATE surveys SET ref = substr(token, 1, 12)")
+    op.create_index("ix_surveys_ref", "surveys", ["ref"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_surveys_ref", table_name="surveys")
     with op.batch_alter_table("surveys") as batch:
+        batch.drop_column("ref")
         batch.drop_column("comment_mood")
         batch.drop_column("answer_device")
         batch.drop_column("answer_network")
