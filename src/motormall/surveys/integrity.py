@@ -240,18 +240,11 @@ def answer_flags(
 ) -> list[dict]:
     """The signals that need each answer, not only counts: answers from the dealer's own
     origins (with which ones matched) and ratings contradicted by behaviour or comments."""
-    found = [
-        flag
-        for flag in flags(
-            Tally(len(answers), 0, 0, 0, from_staff=sum(bool(a.from_staff) for a in answers)),
-            network_perfect=0,
-            network_responses=network_responses,
-            network_from_staff=network_from_staff,
-        )
-        if flag["code"] == "answered_from_dealer_origin"
-    ]
-    for flag in found:
-        flag["evidence"].update(staff_matches(answers))
+    found = []
+    staff = Tally(len(answers), 0, 0, 0, from_staff=sum(bool(a.from_staff) for a in answers))
+    if (origin := _from_dealer_origin(staff, network_from_staff, network_responses)) is not None:
+        origin["evidence"].update(staff_matches(answers))
+        found.append(origin)
     return found + contradictions(answers)
 
 
@@ -325,6 +318,24 @@ def contradictions(answers: list[Answer]) -> list[dict]:
     return found
 
 
+def _from_dealer_origin(t: Tally, network_from_staff: int, network_responses: int) -> dict | None:
+    """Answers from the dealer's staff networks or devices far above the network's share."""
+    staff_share = STAFF_NOISE
+    if network_responses:
+        staff_share = max(network_from_staff / network_responses, STAFF_NOISE)
+    if (pvalue := _significant(t.from_staff, t.responses, staff_share)) is None:
+        return None
+    return {
+        "code": "answered_from_dealer_origin",
+        "evidence": {
+            "answers": t.from_staff,
+            "share": round(t.from_staff / t.responses, 3),
+            "network_share": round(staff_share, 3),
+            "p_value": float(f"{pvalue:.3g}"),
+        },
+    }
+
+
 def flags(
     t: Tally,
     *,
@@ -383,21 +394,8 @@ def flags(
                     },
                 }
             )
-    staff_share = STAFF_NOISE
-    if network_responses:
-        staff_share = max(network_from_staff / network_responses, STAFF_NOISE)
-    if (pvalue := _significant(t.from_staff, t.responses, staff_share)) is not None:
-        found.append(
-            {
-                "code": "answered_from_dealer_origin",
-                "evidence": {
-                    "answers": t.from_staff,
-                    "share": round(t.from_staff / t.responses, 3),
-                    "network_share": round(staff_share, 3),
-                    "p_value": float(f"{pvalue:.3g}"),
-                },
-            }
-        )
+    if (origin := _from_dealer_origin(t, network_from_staff, network_responses)) is not None:
+        found.append(origin)
     if t.on_the_spot >= ON_THE_SPOT_MIN and t.on_the_spot / t.responses >= ON_THE_SPOT_SHARE:
         found.append(
             {
