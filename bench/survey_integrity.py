@@ -11,14 +11,26 @@ customers answer:
   year). A customer's satisfaction is the dealer's quality plus their own experience (normal,
   sd 1); CSAT and NPS are cut from it with a little noise of their own. 1 % of honest
   customers answer within two minutes (the link arrived while they were still at the
-  counter) and 0.5 % tick "someone offered me something" by mistake.
-* Dishonest dealers (40, 8 %) game in known ways, each at its own intensity:
+  counter) and 0.5 % tick "someone offered me something" by mistake. 0-3 % (per dealer)
+  answer on the dealer's Wi-Fi, which its staff log in from (waiting for the car).
+  30 % leave a comment that says how they really felt (clearly good above +0.8, clearly bad
+  below -1.0, plain in between; English or Chinese, read by the real `sentiment.mood`), 1 %
+  of comments say the opposite (sarcasm, a slip). 2-8 % of customers (more at a worse
+  dealer) had trouble with the dealer before (a complaint, a case, a returned car) and are
+  a notch less happy; a few of them were won back honestly.
+* Dishonest dealers (8 % by default) game in known ways, each at its own intensity:
   - `incentive`: a coupon or a free service for a good rating, offered to 30-80 % of
     customers; those answer 5/10 with probability 0.8, and 15-45 % of them say so when asked;
   - `stuffing`: staff ask for perfect scores ("anything less than 10 counts as a fail for
-    me"); 25-60 % of customers comply unless they are really unhappy;
-  - `spot`: staff hand the customer a tablet at the counter: 25-60 % of answers are given
-    within seconds of the survey being sent, nearly all perfect;
+    me"); 25-60 % of customers comply unless they are really unhappy (their comments
+    still say what happened);
+  - `spot`: staff hold the customer's phone out at the counter: 25-60 % of answers are
+    given within seconds of the survey being sent, nearly all perfect;
+  - `tablet`: the showroom tablet (a staff device on the showroom network): 15-40 % of
+    answers are typed on it, by the customer or by staff at the end of the day (minutes to
+    hours after sending, so not "in seconds"), nearly all perfect;
+  - `appease`: a dealer that gives more trouble (12-25 % of customers complain or return a
+    car) buys the troubled customers' ratings with a gift: 50-90 % of them answer 5/10;
   - `mixed`: stuffing and a softer incentive together.
   Their underlying quality is drawn like an honest dealer's.
 
@@ -43,12 +55,30 @@ import random
 import statistics
 import sys
 from dataclasses import dataclass
+from functools import cache
 
 from motormall.surveys import integrity
 from motormall.surveys.integrity import Answer
+from motormall.surveys.sentiment import mood
 
-KINDS = ("incentive", "stuffing", "spot", "mixed")
+KINDS = ("incentive", "stuffing", "spot", "tablet", "appease", "mixed")
 RESPONSE_RATE = 0.25
+COMMENT_RATE = 0.3
+COMMENTS = {
+    "positive": (
+        "Excellent service, the staff were wonderful and very helpful.",
+        "Great experience, friendly and professional team. Thank you!",
+        "非常满意，服务很好，感谢！",
+        "服务热情周到，非常专业，推荐！",
+    ),
+    "negative": (
+        "The salesman was rude and the car was dirty. Very disappointed.",
+        "Awful. They lied about the price and I waited three hours.",
+        "销售态度恶劣，等了三个小时，太失望了。",
+        "价格被骗了，再也不来了。",
+    ),
+    "plain": ("The car was delivered on time.", "OK.", "一般般", "还行吧，按时交车。"),
+}
 
 
 @dataclass
@@ -59,6 +89,8 @@ class Dealer:
     kind: str | None  # None: honest
     intensity: float = 0.0
     reported: float = 0.0  # incentive: share of offered customers who say so
+    trouble: float = 0.05  # share of customers with a complaint, a case or a return before
+    wifi: float = 0.01  # share of honest answers given on the dealer's network
 
 
 def _scores(rng: random.Random, satisfaction: float) -> tuple[int, int]:
@@ -87,6 +119,13 @@ def network(rng: random.Random, n: int, dishonest: int) -> list[Dealer]:
             visits=int(min(4000, max(160, rng.lognormvariate(6.6, 0.7)))),
             kind=kind,
         )
+        d.trouble = min(0.08, max(0.02, 0.05 - 0.03 * d.quality))
+        d.wifi = rng.uniform(0, 0.03)
+        if kind == "appease":
+            d.trouble = rng.uniform(0.12, 0.25)
+            d.intensity = rng.uniform(0.5, 0.9)
+        elif kind == "tablet":
+            d.intensity = rng.uniform(0.15, 0.4)
         if kind in ("incentive", "mixed"):
             d.intensity = rng.uniform(0.3, 0.8) if kind == "incentive" else rng.uniform(0.2, 0.5)
             d.reported = rng.uniform(0.15, 0.45)
@@ -96,15 +135,33 @@ def network(rng: random.Random, n: int, dishonest: int) -> list[Dealer]:
     return dealers
 
 
+@cache
+def _mood(text: str) -> str:
+    return mood(text) or "neutral"  # as stored when the answer is recorded
+
+
+def _comment(rng: random.Random, satisfaction: float) -> str:
+    if rng.random() > COMMENT_RATE:
+        return ""
+    felt = "positive" if satisfaction > 0.8 else "negative" if satisfaction < -1.0 else "plain"
+    if felt != "plain" and rng.random() < 0.01:
+        felt = "negative" if felt == "positive" else "positive"
+    return rng.choice(COMMENTS[felt])
+
+
 def answers_of(rng: random.Random, d: Dealer) -> list[Answer]:
     out = []
-    for _ in range(d.visits):
+    for i in range(d.visits):
         if rng.random() > RESPONSE_RATE:
             continue
-        satisfaction = d.quality + rng.gauss(0, 1)
+        troubled = rng.random() < d.trouble
+        satisfaction = d.quality + rng.gauss(0, 1) - (1.0 if troubled else 0.0)
         csat, nps = _scores(rng, satisfaction)
+        comment = _comment(rng, satisfaction)
         incentive = rng.random() < 0.005
         spot = rng.random() < 0.01
+        origin: tuple[str, ...] = ("network:wifi",) if rng.random() < d.wifi else ()
+        delay = None
         if d.kind in ("incentive", "mixed") and rng.random() < d.intensity:
             if rng.random() < 0.8:
                 csat, nps = 5, 10
@@ -117,7 +174,26 @@ def answers_of(rng: random.Random, d: Dealer) -> list[Answer]:
             spot = True
             if rng.random() < 0.9:
                 csat, nps = 5, 10
-        out.append(Answer(csat, nps, incentive, _delay(rng, spot)))
+        if d.kind == "tablet" and rng.random() < d.intensity:
+            origin = ("network:wifi", "device:tablet")
+            delay = rng.uniform(300, 8 * 3600)
+            if rng.random() < 0.9:
+                csat, nps = 5, 10
+        if d.kind == "appease" and troubled and rng.random() < d.intensity:
+            csat, nps = 5, 10
+        out.append(
+            Answer(
+                csat,
+                nps,
+                incentive,
+                _delay(rng, spot) if delay is None else delay,
+                ref=f"{d.code}-{i}",
+                comment=comment,
+                mood=_mood(comment) if comment else "",
+                customer_behaviour=("complaint",) if troubled else (),
+                from_staff=origin,
+            )
+        )
     return out
 
 
@@ -133,6 +209,8 @@ def screen(dealers: list[Dealer], answers: dict[str, list[Answer]]) -> dict[str,
     }
     total_perfect = sum(k for k, _, _ in counts.values())
     total = sum(n for _, _, n in counts.values())
+    from_staff = {d.code: sum(bool(a.from_staff) for a in answers[d.code]) for d in dealers}
+    total_from_staff = sum(from_staff.values())
     flagged = {}
     for d in dealers:
         k, _, n = counts[d.code]
@@ -142,6 +220,7 @@ def screen(dealers: list[Dealer], answers: dict[str, list[Answer]]) -> dict[str,
             network_perfect=total_perfect - k,
             network_responses=total - n,
             fit=integrity.fit_network(others),
+            network_from_staff=total_from_staff - from_staff[d.code],
         )
         flagged[d.code] = [f["code"] for f in report.flags]
     return flagged
@@ -164,6 +243,10 @@ def run(seed: int, n: int, dishonest: int) -> dict:
     for d in good:
         for code in flags[d.code]:
             signals[code] = signals.get(code, 0) + 1
+    caught_by: dict[str, dict[str, int]] = {k: {} for k in KINDS}
+    for d in bad:
+        for code in flags[d.code]:
+            caught_by[d.kind][code] = caught_by[d.kind].get(code, 0) + 1
     return {
         "seed": seed,
         "recall": share(bad),
@@ -172,6 +255,7 @@ def run(seed: int, n: int, dishonest: int) -> dict:
         "false_flags_best_fifth": share(by_quality[-fifth:]),
         "false_flags_worst_fifth": share(by_quality[:fifth]),
         "false_flag_signals": signals,
+        "signals_by_kind": caught_by,
         "answers_median": statistics.median(len(a) for a in answers.values()),
         "perfect_share_honest": (
             sum(sum(a.perfect for a in answers[d.code]) for d in good)
@@ -183,7 +267,7 @@ def run(seed: int, n: int, dishonest: int) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dealers", type=int, default=500)
-    parser.add_argument("--dishonest", type=int, default=40)
+    parser.add_argument("--dishonest", type=int, default=42)  # 7 of each kind
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
@@ -198,6 +282,17 @@ def main(argv=None) -> int:
         "recall_min": min(r["recall"] for r in runs),
         "false_flags_mean": statistics.mean(r["false_flags"] for r in runs),
         "false_flags_max": max(r["false_flags"] for r in runs),
+        "recall_by_kind_mean": {
+            k: statistics.mean(r["recall_by_kind"][k] for r in runs) for k in KINDS
+        },
+        "recall_by_kind_min": {k: min(r["recall_by_kind"][k] for r in runs) for k in KINDS},
+        "signals_by_kind": {
+            k: {
+                code: sum(r["signals_by_kind"][k].get(code, 0) for r in runs)
+                for code in sorted({c for r in runs for c in r["signals_by_kind"][k]})
+            }
+            for k in KINDS
+        },
         "runs": runs,
     }
     if args.json:
@@ -219,6 +314,11 @@ def main(argv=None) -> int:
         f"false flags mean {s['false_flags_mean']:.1%} (max {s['false_flags_max']:.1%}), "
         "target <= 5 %"
     )
+    for k in KINDS:
+        print(
+            f"  {k}: recall mean {s['recall_by_kind_mean'][k]:.0%} (min "
+            f"{s['recall_by_kind_min'][k]:.0%}); signals that fired: {s['signals_by_kind'][k]}"
+        )
     return 0
 
 

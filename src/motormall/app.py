@@ -18,6 +18,7 @@ import motormall.handlers  # noqa: F401  every domain's event handlers and ports
 import motormall.jobs  # noqa: F401  the embedded consumer must know every task
 from motormall import __version__
 from motormall.aftersales.api import router as aftersales_router
+from motormall.aftersales.dealer_pages import router as aftersales_dealer_pages_router
 from motormall.aftersales.pages import router as aftersales_pages_router
 from motormall.analytics.api import router as analytics_router
 from motormall.analytics.pages import router as analytics_pages_router
@@ -141,6 +142,7 @@ def create_app(
     app.include_router(testdrive_pages_router)
     app.include_router(analytics_pages_router)
     app.include_router(aftersales_pages_router)
+    app.include_router(aftersales_dealer_pages_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz", tags=["ops"])

@@ -12,7 +12,7 @@ from motormall.orders import models as order_models
 from motormall.payments import ledger
 from motormall.payments import models as payment_models
 from motormall.payments.providers import sandbox
-from motormall.platform import audit, auth, events, idempotency, outbox
+from motormall.platform import audit, auth, events, idempotency, origin, outbox
 from motormall.platform.db import Base
 from motormall.surveys import models as survey_models
 from motormall.testdrives import models as testdrive_models
@@ -38,6 +38,7 @@ __all__ = [
     "auth",
     "events",
     "idempotency",
+    "origin",
     "outbox",
     "vision_models",
     "testdrive_models",

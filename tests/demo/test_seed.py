@@ -35,3 +35,39 @@ def test_seed_builds_the_network_once(db):
         roles = set(s.scalars(select(User.role)))
         assert roles == {"customer", "dealer_staff", "dealer_manager", "oem_admin", "tower"}
         assert s.scalar(select(func.count()).select_from(Lead)) == 3
+
+
+def test_the_seed_gives_the_demo_dealer_after_sales_to_act_on(db):
+    """Parts (one low), a service history with answered surveys, one open case from the
+    unhappy answer, and visits to come; loaded once."""
+    import datetime as dt
+
+    from motormall.aftersales import parts
+    from motormall.aftersales.models import ServiceAppointment
+    from motormall.platform.db import use_database
+    from motormall.surveys.models import Case, Survey
+
+    use_database(db)
+    with db.transaction() as s:
+        first = seed(s)
+    with db.transaction() as s:
+        again = seed(s)
+    assert first["service_visits_added"] == 7 and again["service_visits_added"] == 0
+    now = dt.datetime.now(dt.UTC)
+    with db.reading() as s:
+        home = s.scalar(select(Dealer).where(Dealer.code == "SH-BMW-01"))
+        visits = s.scalars(
+            select(ServiceAppointment).where(ServiceAppointment.dealer_id == home.id)
+        ).all()
+        done = [v for v in visits if v.status == "completed"]
+        coming = [v for v in visits if v.status == "booked" and v.start_at > now]
+        assert len(done) == 4 and all(v.work and v.odometer_km and v.parts for v in done)
+        assert len(coming) == 3
+        answered = s.scalars(select(Survey).where(Survey.answered_at.is_not(None))).all()
+        assert sorted(a.csat for a in answered) == [2, 4, 5]
+        (case,) = s.scalars(select(Case)).all()
+        assert case.status == "open" and case.dealer_id == home.id
+        stock = parts.stock_of(s, home.id)
+        assert len(stock) == 5 and any(r.available <= r.reorder_level for r in stock)
+        buyer = s.scalar(select(User).where(User.email == "buyer@motormall.demo"))
+        assert {v.customer_id for v in visits} >= {buyer.id}

@@ -1,5 +1,5 @@
-"""After-sales pages: the dealer's service calendar and parts; the customer's service
-bookings (book, reschedule, cancel from "my cars") and service history."""
+"""After-sales pages for the customer: service bookings (book, reschedule, cancel from "my
+cars") and service history. The dealer's are in dealer_pages.py."""
 
 from __future__ import annotations
 
@@ -12,11 +12,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
-from motormall.aftersales import parts, rules, service
+from motormall.aftersales import rules, service
 from motormall.aftersales.models import ServiceAppointment
 from motormall.aftersales.owners import cars_of
 from motormall.catalog.models import Dealer
-from motormall.customers.contacts import contacts_of
 from motormall.platform.auth import Role
 from motormall.platform.db import utcnow
 from motormall.platform.deps import DbSession, ReadSession
@@ -29,81 +28,6 @@ LOCAL = ZoneInfo("Asia/Shanghai")
 
 def _login_first(back: str):
     return RedirectResponse(f"/login?{urlencode({'next': back})}", status_code=303)
-
-
-def _day(raw: str | None, tz: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(raw) if raw else dt.datetime.now(ZoneInfo(tz)).date()
-    except ValueError:
-        return dt.datetime.now(ZoneInfo(tz)).date()
-
-
-# --- the dealer's service calendar and parts ------------------------------------------------
-
-
-@router.get("/dealer/service")
-def service_calendar(request: Request, session: ReadSession):
-    """Today (or a week) by bay: who is coming, for what, and the parts held for them."""
-    who = page_principal(request)
-    if who is None or not who.is_dealer:
-        return _login_first("/dealer/service")
-    dealer = session.get(Dealer, who.dealer_id)
-    day = _day(request.query_params.get("day"), dealer.timezone)
-    week = request.query_params.get("view") == "week"
-    tz = ZoneInfo(dealer.timezone)
-    start = dt.datetime.combine(day, dt.time(), tz)
-    end = start + dt.timedelta(days=7 if week else 1)
-    visits = session.scalars(
-        select(ServiceAppointment)
-        .where(
-            ServiceAppointment.dealer_id == dealer.id,
-            ServiceAppointment.status != "cancelled",
-            ServiceAppointment.start_at >= start,
-            ServiceAppointment.start_at < end,
-        )
-        .order_by(ServiceAppointment.start_at, ServiceAppointment.bay)
-    ).all()
-    contacts = contacts_of(session, [v.customer_id for v in visits])
-    held = {}
-    for r, a in parts.held_by_dealer(session, dealer.id):
-        held.setdefault(a.id, []).append(r)
-    days: dict[dt.date, dict[int, list]] = {}
-    for v in visits:
-        local = v.start_at.astimezone(tz).date()
-        days.setdefault(local, {}).setdefault(v.bay, []).append(v)
-    return render(
-        request,
-        "dealer_service.html",
-        dealer=dealer,
-        day=day,
-        week=week,
-        days=sorted(days.items()),
-        bays=range(1, dealer.service_bays + 1),
-        contacts=contacts,
-        held=held,
-        prev_day=(day - dt.timedelta(days=7 if week else 1)).isoformat(),
-        next_day=(day + dt.timedelta(days=7 if week else 1)).isoformat(),
-        tz=dealer.timezone,
-    )
-
-
-@router.get("/dealer/parts")
-def parts_page(request: Request, session: ReadSession):
-    """The dealer's stock (low stock first), and what is held for which visit."""
-    who = page_principal(request)
-    if who is None or not who.is_dealer:
-        return _login_first("/dealer/parts")
-    stock = parts.stock_of(session, who.dealer_id)
-    stock.sort(key=lambda r: (r.available > r.reorder_level, r.part_no))
-    dealer = session.get(Dealer, who.dealer_id)
-    return render(
-        request,
-        "dealer_parts.html",
-        stock=stock,
-        names=parts.names(session, [r.part_no for r in stock]),
-        held=parts.held_by_dealer(session, who.dealer_id),
-        tz=dealer.timezone,
-    )
 
 
 # --- the customer's bookings ----------------------------------------------------------------

@@ -16,6 +16,7 @@ from motormall.marketing.models import Campaign
 from motormall.marketing.results import results
 from motormall.platform.errors import Invalid
 from motormall.surveys import integrity
+from motormall.surveys import service as surveys
 
 
 def filters(
@@ -95,8 +96,13 @@ def new_energy(session: Session, store: Store, f: queries.Filters, *, fresh: dic
 
 def dealers(session: Session, store: Store, f: queries.Filters, *, fresh: dict) -> dict:
     """The league table: every dealer in the filter, best conversion (orders per lead)
-    first. CSAT comes with the survey integrity signals, counted over the same period."""
+    first. CSAT comes with every survey integrity signal over the same period: the ones
+    counted in the copy, and those that read each answer (its origin, the comment, the
+    customer's other behaviour) from the surveys themselves."""
     figures, answers = queries.league(store, f, on_the_spot=integrity.ON_THE_SPOT)
+    per_answer = surveys.answer_flags(
+        session, start=f.period.start, end=f.period.end, dealer_ids=f.dealer_ids
+    )
     total = sum(a.responses for a in answers.values())
     perfect = sum(a.perfect for a in answers.values())
     # one line for the whole network (surveys fits one per dealer, leaving that dealer out;
@@ -117,6 +123,7 @@ def dealers(session: Session, store: Store, f: queries.Filters, *, fresh: dict) 
                 network_responses=total - a.responses,
                 fit=fit,
             )
+        flags += per_answer.get(dealer_id, [])
         items.append(
             {
                 "dealer": code,

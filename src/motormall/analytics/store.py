@@ -73,7 +73,7 @@ LEFT JOIN {p}vehicles tv ON tv.vin = CASE WHEN e.entity_type IN ('test_drive', '
                                      THEN {vin} END
 LEFT JOIN {p}car_models tm ON tm.id = tv.model_id
 LEFT JOIN {p}brands tb ON tb.code = CASE WHEN e.entity_type = 'test_drive' THEN {brand} END
-LEFT JOIN {p}surveys s ON s.token = CASE WHEN e.type = 'survey.answered' THEN e.entity_id END
+LEFT JOIN {p}surveys s ON s.ref = CASE WHEN e.type = 'survey.answered' THEN e.entity_id END
 WHERE {where}
 """
 

@@ -29,6 +29,7 @@ from motormall.platform.deps import (
     bearer_token,
 )
 from motormall.platform.ids import RecordId
+from motormall.platform.origin import request_origin
 
 router = APIRouter(tags=["accounts"])
 
@@ -46,6 +47,7 @@ def create_token(
         password=body.password,
         address=client_address(request),
         device_token=device_token_of(request),
+        origin=request_origin(request),
     )
     return schemas.TokenOut(
         access_token=done.token, expires_at=done.expires.isoformat(), device_token=done.device_token

@@ -25,6 +25,7 @@ from motormall.platform.auth import (
 )
 from motormall.platform.db import utcnow
 from motormall.platform.errors import RateLimited, Unauthenticated
+from motormall.platform.origin import Origin, record_staff
 
 DEVICE_COOKIE = "mm_device"
 DEVICE_HEADER = "X-Device-Token"
@@ -48,9 +49,17 @@ def device_token_of(request: Request) -> str | None:
 
 
 def login(
-    session, settings, *, email: str, password: str, address: str, device_token: str | None = None
+    session,
+    settings,
+    *,
+    email: str,
+    password: str,
+    address: str,
+    device_token: str | None = None,
+    origin: Origin | None = None,
 ) -> Login:
-    """Check credentials and issue a token; shared by the API and the login page."""
+    """Check credentials and issue a token; shared by the API and the login page. A dealer's
+    staff member's `origin` (network and device hashes) is remembered for survey integrity."""
     now = utcnow()
     limits = login_limits(settings)
     user = authenticate(
@@ -70,6 +79,8 @@ def login(
         raise Unauthenticated(
             "account_merged", "This account was merged into another one. Log in with that one."
         )
+    if origin is not None and user.dealer_id is not None:
+        record_staff(session, dealer_id=user.dealer_id, user_id=user.id, origin=origin, now=now)
     expires = now + dt.timedelta(hours=settings.token_ttl_hours)
     token = issue_token(session, user, ttl=expires - now, now=now)
     return Login(user, token, expires, issue_device_token(limits, user))

@@ -62,7 +62,22 @@ def seed(session: Session, progress: Callable[[str], None] = lambda _: None) -> 
     counts["vehicles_added"] = _stock(session, dealers, towers, trims, rng, progress)
     counts["accounts_added"] = _accounts(session, dealers, towers)
     counts["leads_added"] = _leads(session, dealers)
+    counts["service_visits_added"] = _after_sales(session, dealers)
+    progress(f"after-sales: {counts['service_visits_added']} service visits added")
     return counts
+
+
+def _after_sales(session: Session, dealers: list[Dealer]) -> int:
+    """Parts, past visits with surveys (one unhappy: an open case) and visits to come at the
+    demo dealer, for the demo customers and the demo buyer."""
+    from motormall.demo import aftersales
+    from motormall.platform.db import utcnow
+
+    home = next(d for d in dealers if d.code == DEMO_ACCOUNTS[1][3])
+    emails = [c[0] for c in DEMO_CUSTOMERS] + [DEMO_ACCOUNTS[4][0]]
+    users = {u.email: u for u in session.scalars(select(User).where(User.email.in_(emails)))}
+    staff = session.scalar(select(User).where(User.email == DEMO_ACCOUNTS[2][0]))
+    return aftersales.seed(session, home, [users[e] for e in emails], staff, now=utcnow())
 
 
 def _leads(session: Session, dealers: list[Dealer]) -> int:

@@ -226,18 +226,23 @@ class EdgeMiddleware:
         return self.trust_proxy and forwarded == b"https"
 
     def _client(self, scope, headers: dict) -> str:
-        forwarded = headers.get(b"x-forwarded-for")
-        if self.trust_proxy and forwarded:
-            # the right-most entry is the one our own proxy added; the rest the client wrote
-            return forwarded.decode("latin-1").split(",")[-1].strip()
-        client = scope.get("client")
-        return client[0] if client else "unknown"
+        return client_ip(scope, headers.get(b"x-forwarded-for"), trust_proxy=self.trust_proxy)
 
     def _rate_limited(self, scope, headers: dict) -> int:
         rule = self.rate_rules.get((scope["method"], scope["path"]))
         if rule is None:
             return 0
         return self.limiter.hit(rule, self._client(scope, headers))
+
+
+def client_ip(scope, forwarded_for: bytes | None, *, trust_proxy: bool) -> str:
+    """The caller's address: X-Forwarded-For is believed only behind our own proxy
+    (`trust_proxy`), and then only its right-most entry, the one that proxy added; the rest
+    the client wrote. Rate limits and the survey-integrity origins both use this."""
+    if trust_proxy and forwarded_for:
+        return forwarded_for.decode("latin-1").split(",")[-1].strip()
+    client = scope.get("client")
+    return client[0] if client else "unknown"
 
 
 async def _problem(send, status: int, code: str, title: str, detail: str, headers=()) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,6 +15,7 @@ from motormall.platform.auth import Principal, Role, User
 from motormall.platform.db import utcnow
 from motormall.platform.deps import DbSession, ReadSession, require
 from motormall.platform.errors import ERROR_RESPONSES, NotFound
+from motormall.platform.origin import request_origin
 from motormall.platform.pages import DEFAULT_LIMIT, MAX_LIMIT
 from motormall.surveys import cases, schemas, service
 from motormall.surveys.models import Case, Survey
@@ -59,8 +60,10 @@ def read_survey(token: Token, session: ReadSession):
     response_model=schemas.AnswerOut,
     responses={409: {"description": "already_answered, survey_expired"}},
 )
-def answer_survey(token: Token, body: schemas.AnswerIn, session: DbSession):
-    s = service.answer(session, token, now=utcnow(), **body.model_dump())
+def answer_survey(token: Token, body: schemas.AnswerIn, request: Request, session: DbSession):
+    s = service.answer(
+        session, token, now=utcnow(), origin=request_origin(request), **body.model_dump()
+    )
     opened = session.scalar(select(Case.id).where(Case.survey_token == s.token)) is not None
     return schemas.AnswerOut(
         token=s.token, answered_at=s.answered_at.isoformat(), case_opened=opened

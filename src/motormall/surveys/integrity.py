@@ -22,8 +22,15 @@ Incentives: one customer may tick "someone offered me something" by mistake; a d
 flagged when its reports are far more than that noise (INCENTIVE_NOISE) explains, by the same
 one-sided binomial test.
 
-Contradictions (`contradictions`, needing each answer, so absent from the league table that
-counts in SQL): a high rating from a customer who, with the same dealer, complained, had a
+Answers from the dealer's own network or devices: each answer carries keyed hashes of the
+network it came from and of the browser (platform/origin.py), and so do the dealer's staff
+logins. An answer from a network or device the dealer's staff log in from is what a showroom
+tablet or the dealer's Wi-Fi leaves behind; some honest customers do it too (answering in the
+waiting room, a shared carrier /24), so a dealer is flagged when its share is far above the
+rest of the network's (at least STAFF_NOISE), by the same one-sided binomial test.
+
+Contradictions (`contradictions`, needing each answer's comment mood and the customer's
+other behaviour): a high rating from a customer who, with the same dealer, complained, had a
 case opened by a dissatisfied answer, or returned the car; and a rating the comment's clear
 sentiment contradicts (sentiment.py). Each happens now and then honestly (a complaint resolved
 well, sarcasm, a misread scale): a dealer is flagged when they are far more common than
@@ -35,7 +42,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from scipy.stats import binomtest, norm
 
@@ -61,6 +68,9 @@ ON_THE_SPOT_MIN, ON_THE_SPOT_SHARE = 3, 0.2
 BEHAVIOUR_NOISE = 0.05
 COMMENT_NOISE = 0.02
 CONTRADICTIONS_MIN = 3  # one or two odd answers are anecdotes
+# A cautious floor for honest answers from the dealer's staff networks or devices (the
+# waiting room's Wi-Fi, a carrier's shared /24): the network's own share is used when higher.
+STAFF_NOISE = 0.02
 EXAMPLES = 5
 
 
@@ -75,6 +85,10 @@ class Answer:
     comment: str = ""
     # what else this customer did with the dealer: "complaint", "case", "return"
     customer_behaviour: tuple[str, ...] = ()
+    # the dealer's staff origins this answer came from: "network:<hash>", "device:<hash>"
+    from_staff: tuple[str, ...] = ()
+    # the comment's mood when already read (sentiment.mood; "neutral" for unclear); "" unread
+    mood: str = ""
 
     @property
     def high(self) -> bool:
@@ -95,6 +109,11 @@ class Answer:
     @property
     def on_the_spot(self) -> bool:
         return self.seconds_after_sent < ON_THE_SPOT.total_seconds()
+
+    @property
+    def suspect(self) -> bool:
+        """Left out of "CSAT without flagged answers"."""
+        return self.incentive_offered or self.on_the_spot or bool(self.from_staff)
 
 
 @dataclass
@@ -173,6 +192,7 @@ class Tally:
     incentives: int
     on_the_spot: int
     unhappy: int = 0
+    from_staff: int = 0
 
 
 def tally(answers: list[Answer]) -> Tally:
@@ -182,6 +202,7 @@ def tally(answers: list[Answer]) -> Tally:
         incentives=sum(bool(a.incentive_offered) for a in answers),
         on_the_spot=sum(a.on_the_spot for a in answers),
         unhappy=sum(a.unhappy for a in answers),
+        from_staff=sum(bool(a.from_staff) for a in answers),
     )
 
 
@@ -191,23 +212,55 @@ def assess(
     network_perfect: int,
     network_responses: int,
     fit: NetworkFit | None = None,
+    network_from_staff: int = 0,
 ) -> Report:
     """The dealer's CSAT with and without suspect answers, and every signal that fires.
     `network_*` count the rest of the network's answers (the dealer's own excluded);
     `fit` is `fit_network` of the network's dealers, when there are enough of them."""
-    clean = [a for a in answers if not a.incentive_offered and not a.on_the_spot]
+    clean = [a for a in answers if not a.suspect]
+    counted = flags(
+        replace(tally(answers), from_staff=0),  # answer_flags gives it, with its matches
+        network_perfect=network_perfect,
+        network_responses=network_responses,
+        fit=fit,
+    )
     return Report(
         responses=len(answers),
         csat=_mean(a.csat for a in answers),
         csat_without_flagged=_mean(a.csat for a in clean),
-        flags=flags(
-            tally(answers),
-            network_perfect=network_perfect,
-            network_responses=network_responses,
-            fit=fit,
-        )
-        + contradictions(answers),
+        flags=counted
+        + answer_flags(
+            answers, network_from_staff=network_from_staff, network_responses=network_responses
+        ),
     )
+
+
+def answer_flags(
+    answers: list[Answer], *, network_from_staff: int, network_responses: int
+) -> list[dict]:
+    """The signals that need each answer, not only counts: answers from the dealer's own
+    origins (with which ones matched) and ratings contradicted by behaviour or comments."""
+    found = []
+    staff = Tally(len(answers), 0, 0, 0, from_staff=sum(bool(a.from_staff) for a in answers))
+    if (origin := _from_dealer_origin(staff, network_from_staff, network_responses)) is not None:
+        origin["evidence"].update(staff_matches(answers))
+        found.append(origin)
+    return found + contradictions(answers)
+
+
+def staff_matches(answers: list[Answer]) -> dict:
+    """Which staff networks and devices the answers came from (hashes cut to 12 digits),
+    with how many answers each, and a few examples."""
+    matched = [a for a in answers if a.from_staff]
+    out: dict = {"from_network": 0, "from_device": 0, "networks": {}, "devices": {}}
+    for a in matched:
+        for origin in a.from_staff:
+            kind, _, value = origin.partition(":")
+            out[f"from_{kind}"] += 1
+            bucket = out["networks" if kind == "network" else "devices"]
+            bucket[value[:12]] = bucket.get(value[:12], 0) + 1
+    out["examples"] = [a.ref for a in matched[:EXAMPLES]]
+    return out
 
 
 def _significant(k: int, n: int, noise: float) -> float | None:
@@ -242,7 +295,7 @@ def contradictions(answers: list[Answer]) -> list[dict]:
                 },
             }
         )
-    commented = [(a, mood(a.comment)) for a in answers if a.comment.strip()]
+    commented = [(a, a.mood or mood(a.comment)) for a in answers if a.comment.strip()]
     praised_low = [a for a, m in commented if a.low and m == "positive"]
     panned_high = [a for a, m in commented if a.high and m == "negative"]
     odd = panned_high + praised_low
@@ -265,8 +318,31 @@ def contradictions(answers: list[Answer]) -> list[dict]:
     return found
 
 
+def _from_dealer_origin(t: Tally, network_from_staff: int, network_responses: int) -> dict | None:
+    """Answers from the dealer's staff networks or devices far above the network's share."""
+    staff_share = STAFF_NOISE
+    if network_responses:
+        staff_share = max(network_from_staff / network_responses, STAFF_NOISE)
+    if (pvalue := _significant(t.from_staff, t.responses, staff_share)) is None:
+        return None
+    return {
+        "code": "answered_from_dealer_origin",
+        "evidence": {
+            "answers": t.from_staff,
+            "share": round(t.from_staff / t.responses, 3),
+            "network_share": round(staff_share, 3),
+            "p_value": float(f"{pvalue:.3g}"),
+        },
+    }
+
+
 def flags(
-    t: Tally, *, network_perfect: int, network_responses: int, fit: NetworkFit | None = None
+    t: Tally,
+    *,
+    network_perfect: int,
+    network_responses: int,
+    fit: NetworkFit | None = None,
+    network_from_staff: int = 0,
 ) -> list[dict]:
     """Every gaming signal that fires for these counts, with its evidence."""
     found: list[dict] = []
@@ -318,6 +394,8 @@ def flags(
                     },
                 }
             )
+    if (origin := _from_dealer_origin(t, network_from_staff, network_responses)) is not None:
+        found.append(origin)
     if t.on_the_spot >= ON_THE_SPOT_MIN and t.on_the_spot / t.responses >= ON_THE_SPOT_SHARE:
         found.append(
             {

@@ -25,6 +25,11 @@ class Survey(Base):
 
     # the one-time link's secret; unguessable, so it is also the key
     token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # the token's first 12 characters: what events and evidence name the survey by (never
+    # the whole token), and what the analytics copy joins answers on
+    ref: Mapped[str | None] = mapped_column(
+        String(12), index=True, default=lambda ctx: ctx.get_current_parameters()["token"][:12]
+    )
     customer_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     dealer_id: Mapped[int] = mapped_column(ForeignKey("dealers.id"))
     about: Mapped[str] = mapped_column(String(20))  # handover | service | test_drive | case
@@ -39,6 +44,13 @@ class Survey(Base):
     comment: Mapped[str | None] = mapped_column(Text)  # stored as typed, escaped when shown
     # a survey about a closed case asks whether it was really resolved (no: it reopens)
     resolved: Mapped[bool | None] = mapped_column(Boolean)
+    # where the answer came from, as keyed hashes (platform/origin.py), never the address:
+    # matched against the dealer's staff logins by the integrity screen
+    answer_network: Mapped[str | None] = mapped_column(String(32))
+    answer_device: Mapped[str | None] = mapped_column(String(32))
+    # the comment's clear sentiment, read once when answered (sentiment.mood): positive |
+    # negative | neutral; None for no comment
+    comment_mood: Mapped[str | None] = mapped_column(String(10))
 
 
 class Case(Base):

@@ -16,7 +16,8 @@ from motormall.platform.auth import Role
 from motormall.platform.db import utcnow
 from motormall.platform.deps import DbSession, ReadSession
 from motormall.platform.errors import DomainError, Invalid, status_of
-from motormall.surveys import cases, service
+from motormall.platform.origin import browser_id, keep_browser_id, request_origin
+from motormall.surveys import cases, rules, service
 from motormall.surveys.models import Survey
 from motormall.web.render import check_csrf, error_text, page_principal, render
 
@@ -31,7 +32,9 @@ def _page(request, session, token, *, error=None, status_code=200, thanks=False)
         return render(
             request, "survey.html", status_code=404, survey=None, error=error_text(request, exc)
         )
-    return render(
+    # the browser's id, so the answer's device can be matched against the dealer's staff's
+    browser_id(request)
+    response = render(
         request,
         "survey.html",
         status_code=status_code,
@@ -41,6 +44,8 @@ def _page(request, session, token, *, error=None, status_code=200, thanks=False)
         thanks=thanks,
         error=error,
     )
+    keep_browser_id(request, response)
+    return response
 
 
 @router.get("/surveys/{token}")
@@ -74,6 +79,7 @@ def answer_page(
             comment=comment.strip(),
             resolved={"yes": True, "no": False}.get(resolved),
             now=utcnow(),
+            origin=request_origin(request, browser=browser_id(request)),
         )
     except DomainError as exc:
         session.rollback()
@@ -155,9 +161,71 @@ def integrity_page(request: Request, session: ReadSession):
         return _login_first("/oem/survey-integrity")
     rows = []
     network = service.network_counts(session)
+    from_staff = service.from_staff_counts(session)
     for dealer in session.scalars(select(Dealer).where(Dealer.id.in_(list(network)))):
-        report = service.integrity(session, dealer.id, network=network)
+        report = service.integrity(session, dealer.id, network=network, from_staff=from_staff)
         if report.responses:
             rows.append((dealer, report))
     rows.sort(key=lambda r: (-len(r[1].flags), r[0].code))
     return render(request, "oem_integrity.html", rows=rows)
+
+
+# --- the customer's complaints ----------------------------------------------------------------
+
+
+def _complaints(request, session, who, *, status_code=200, error=None, form=None):
+    """The complaint form (it opens a case the carmaker follows) and the customer's cases."""
+    return render(
+        request,
+        "my_complaints.html",
+        status_code=status_code,
+        error=error,
+        form=form or {"dealer": request.query_params.get("dealer", ""), "about": "", "text": ""},
+        dealers=session.scalars(select(Dealer).order_by(Dealer.code)).all(),
+        abouts=rules.COMPLAINT_ABOUT,
+        my_cases=cases.customer_cases(session, who.user_id),
+        dealer_codes={d.id: d.code for d in session.scalars(select(Dealer))},
+    )
+
+
+@router.get("/me/complaints")
+def complaints_page(request: Request, session: ReadSession):
+    who = page_principal(request)
+    if who is None:
+        return _login_first("/me/complaints")
+    if who.role != Role.customer:
+        return render(request, "not_found.html", status_code=404)
+    return _complaints(request, session, who)
+
+
+@router.post("/me/complaints")
+def complain_page(
+    request: Request,
+    session: DbSession,
+    dealer: Annotated[str, Form(max_length=20)] = "",
+    about: Annotated[str, Form(max_length=20)] = "",
+    text: Annotated[str, Form(max_length=4000)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+):
+    who = page_principal(request)
+    if who is None or who.role != Role.customer:
+        return _login_first("/me/complaints")
+    try:
+        check_csrf(request, csrf_token)
+        if not text.strip():
+            raise Invalid("complaint_text_required", "Tell us what went wrong.")
+        cases.open_for_complaint(
+            session, who, dealer_code=dealer, about=about, text=text.strip(), now=utcnow()
+        )
+    except DomainError as exc:
+        session.rollback()
+        form = {"dealer": dealer, "about": about, "text": text}
+        return _complaints(
+            request,
+            session,
+            who,
+            status_code=status_of(exc),
+            error=error_text(request, exc),
+            form=form,
+        )
+    return RedirectResponse("/me/complaints?done=1", status_code=303)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -14,10 +14,12 @@ from motormall.notifications.service import notify
 from motormall.orders import service as orders
 from motormall.platform import events
 from motormall.platform.errors import Conflict, Invalid, NotFound
+from motormall.platform.origin import Origin, StaffOrigin, staff_origins
 from motormall.surveys import cases, rules
 from motormall.surveys import integrity as integrity_rules
 from motormall.surveys.events import SurveyAnswered
 from motormall.surveys.models import Case, Survey
+from motormall.surveys.sentiment import mood
 
 ABOUT = ("handover", "service", "test_drive", "case")
 
@@ -90,11 +92,13 @@ def answer(
     comment: str,
     now: dt.datetime,
     resolved: bool | None = None,
+    origin: Origin | None = None,
 ) -> Survey:
     """Record the one answer a token takes: a conditional UPDATE, so of two answers at once
     exactly one lands (409 `already_answered` for the other); an expired token → 409
     `survey_expired`. A dissatisfied answer opens a case for the dealer's manager; on a
-    survey about a closed case, `resolved` is required and "no" reopens that case instead."""
+    survey about a closed case, `resolved` is required and "no" reopens that case instead.
+    `origin`: the answering network and device as keyed hashes, for the integrity screen."""
     survey = by_token(session, token)
     if survey.about == "case" and resolved is None:
         raise Invalid("resolved_required", "Tell us whether your problem was resolved.")
@@ -112,6 +116,9 @@ def answer(
             incentive_offered=incentive_offered,
             comment=comment,
             resolved=resolved if survey.about == "case" else None,
+            answer_network=origin.network if origin else None,
+            answer_device=origin.device if origin else None,
+            comment_mood=(mood(comment) or "neutral") if comment.strip() else None,
         )
         .execution_options(synchronize_session=False)
     )
@@ -152,6 +159,27 @@ def network_counts(session: Session) -> dict[int, tuple[int, int, int]]:
     return {d: (int(k), int(u), int(n)) for d, k, u, n in rows}
 
 
+def _from_staff_origin(survey=Survey):
+    """The answer came from a network or device the dealer's own staff log in from."""
+    return exists().where(
+        StaffOrigin.dealer_id == survey.dealer_id,
+        or_(
+            and_(StaffOrigin.kind == "network", StaffOrigin.hash == survey.answer_network),
+            and_(StaffOrigin.kind == "device", StaffOrigin.hash == survey.answer_device),
+        ),
+    )
+
+
+def from_staff_counts(session: Session) -> dict[int, int]:
+    """Per dealer, its answers that came from its own staff's networks or devices."""
+    rows = session.execute(
+        select(Survey.dealer_id, func.count())
+        .where(Survey.answered_at.is_not(None), _from_staff_origin())
+        .group_by(Survey.dealer_id)
+    )
+    return {d: int(n) for d, n in rows}
+
+
 def _customer_behaviour(session: Session, dealer_id: int) -> dict[str, set[str]]:
     """What each customer did with this dealer that a happy one would not: complained
     ("complaint"), answered so badly a case opened ("case"), returned the car ("return")."""
@@ -165,13 +193,12 @@ def _customer_behaviour(session: Session, dealer_id: int) -> dict[str, set[str]]
     return found
 
 
-def integrity(
-    session: Session, dealer_id: int, *, network: dict | None = None
-) -> integrity_rules.Report:
-    """The dealer's answered surveys weighed against the rest of the network's (`network`:
-    `network_counts`, passed in when screening many dealers)."""
+def _answers(session: Session, where, *, dealer_ids) -> dict[int, list[integrity_rules.Answer]]:
+    """Answered surveys as the integrity rules read them, per dealer: with each customer's
+    other behaviour with that dealer and the dealer's staff origins the answer came from."""
     rows = session.execute(
         select(
+            Survey.dealer_id,
             Survey.token,
             Survey.about,
             Survey.customer_id,
@@ -181,27 +208,82 @@ def integrity(
             Survey.comment,
             Survey.created_at,
             Survey.answered_at,
-        ).where(Survey.dealer_id == dealer_id, Survey.answered_at.is_not(None))
+            Survey.answer_network,
+            Survey.answer_device,
+            Survey.comment_mood,
+        ).where(Survey.answered_at.is_not(None), *where)
     ).all()
-    behaviour = _customer_behaviour(session, dealer_id)
-    answers = [
-        integrity_rules.Answer(
-            csat=r.csat,
-            nps=r.nps,
-            incentive_offered=bool(r.incentive_offered),
-            seconds_after_sent=(r.answered_at - r.created_at).total_seconds(),
-            ref=r.token[:12],  # as on the timeline: never the whole token
-            about=r.about,
-            comment=r.comment or "",
-            customer_behaviour=tuple(sorted(behaviour.get(r.customer_id, ()))),
+    dealers = set(dealer_ids) if dealer_ids is not None else {r.dealer_id for r in rows}
+    behaviour = {d: _customer_behaviour(session, d) for d in dealers}
+    staff = {d: staff_origins(session, d) for d in dealers}
+    out: dict[int, list[integrity_rules.Answer]] = {}
+    for r in rows:
+        if r.dealer_id not in dealers:
+            continue
+        mine = staff[r.dealer_id]
+        origins = (("network", r.answer_network), ("device", r.answer_device))
+        out.setdefault(r.dealer_id, []).append(
+            integrity_rules.Answer(
+                csat=r.csat,
+                nps=r.nps,
+                incentive_offered=bool(r.incentive_offered),
+                seconds_after_sent=(r.answered_at - r.created_at).total_seconds(),
+                ref=r.token[:12],  # as on the timeline: never the whole token
+                about=r.about,
+                comment=r.comment or "",
+                customer_behaviour=tuple(sorted(behaviour[r.dealer_id].get(r.customer_id, ()))),
+                from_staff=tuple(f"{k}:{h}" for k, h in origins if h and (k, h) in mine),
+                mood=r.comment_mood or "",
+            )
         )
-        for r in rows
-    ]
+    return out
+
+
+def answer_flags(
+    session: Session,
+    *,
+    start: dt.datetime,
+    end: dt.datetime,
+    dealer_ids: tuple[int, ...] | None = None,
+) -> dict[int, list[dict]]:
+    """Per dealer, the signals that need each answer (origins, contradictions) over answers
+    given in [start, end): what the carmaker's league table adds to the ones it counts."""
+    answers = _answers(
+        session, (Survey.answered_at >= start, Survey.answered_at < end), dealer_ids=None
+    )
+    total = sum(len(a) for a in answers.values())
+    from_staff = {d: sum(bool(x.from_staff) for x in a) for d, a in answers.items()}
+    staff_total = sum(from_staff.values())
+    return {
+        d: integrity_rules.answer_flags(
+            a,
+            network_from_staff=staff_total - from_staff[d],
+            network_responses=total - len(a),
+        )
+        for d, a in answers.items()
+        if dealer_ids is None or d in dealer_ids
+    }
+
+
+def integrity(
+    session: Session,
+    dealer_id: int,
+    *,
+    network: dict | None = None,
+    from_staff: dict | None = None,
+) -> integrity_rules.Report:
+    """The dealer's answered surveys weighed against the rest of the network's (`network`:
+    `network_counts`, `from_staff`: `from_staff_counts`, passed in when screening many
+    dealers)."""
+    answers = _answers(session, (Survey.dealer_id == dealer_id,), dealer_ids=(dealer_id,))
+    answers = answers.get(dealer_id, [])
     network = network_counts(session) if network is None else network
+    from_staff = from_staff_counts(session) if from_staff is None else from_staff
     others = [c for d, c in network.items() if d != dealer_id]
     return integrity_rules.assess(
         answers,
         network_responses=sum(n for _, _, n in others),
         network_perfect=sum(k for k, _, _ in others),
         fit=integrity_rules.fit_network(others),
+        network_from_staff=sum(n for d, n in from_staff.items() if d != dealer_id),
     )

@@ -44,6 +44,7 @@ from motormall.platform.errors import DomainError
 from motormall.platform.files import files_for
 from motormall.platform.ids import RecordId, parse_id
 from motormall.platform.money import parse_amount
+from motormall.platform.origin import browser_id, keep_browser_id, request_origin
 from motormall.web import STATIC_DIR, i18n
 from motormall.web.i18n import LANGUAGES
 from motormall.web.render import (
@@ -270,7 +271,10 @@ def _home_for(role: str) -> str:
 
 @router.get("/login")
 def login_page(request: Request, next: str | None = None):
-    return render(request, "login.html", next=_safe_next(next), error=None)
+    browser_id(request)  # staff logins are remembered by browser (survey integrity)
+    response = render(request, "login.html", next=_safe_next(next), error=None)
+    keep_browser_id(request, response)
+    return response
 
 
 @router.post("/login")
@@ -292,6 +296,7 @@ def login_submit(
             password=password,
             address=client_address(request),
             device_token=device_token_of(request),
+            origin=request_origin(request, browser=browser_id(request)),
         )
     except DomainError as exc:
         status = {"csrf_failed": 400, "too_many_failed_logins": 429}.get(exc.code, 401)
@@ -328,6 +333,7 @@ def _logged_in(request, response, done, settings):
         max_age=settings.login_device_days * 86400,
     )
     rotate_csrf(request, response)
+    keep_browser_id(request, response)
     return response
 
 

@@ -105,7 +105,7 @@ LABELS = {
     "repair": N_("Repair"),
     "warranty": N_("Warranty"),
     "recall": N_("Recall"),
-    "open": N_("Open"),
+    "open": N_("Awaiting action"),  # not "Open": that msgid is the verb (查看)
     "escalated": N_("Escalated to the carmaker"),
     "resolved": N_("Resolved"),
     "reopened": N_("Reopened by the customer"),
@@ -122,6 +122,7 @@ LABELS = {
     "answered_on_the_spot": N_("Answers given on the spot"),
     "ratings_contradict_behaviour": N_("High ratings after complaints or returns"),
     "ratings_contradict_comments": N_("Ratings the comments contradict"),
+    "answered_from_dealer_origin": N_("Answers from the dealer's own network or devices"),
 }
 # Demo and common city names (dealer cities are stored in English).
 CITY_NAMES = [

@@ -2,7 +2,7 @@
 every tick of its time, so a later change of slot length cannot overlap it
 
 Revision ID: 0026
-Revises: 0021
+Revises: 0023
 Create Date: 2026-11-29 18:10:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from motormall.platform.db import UTCDateTime
 
 revision = "0026"
-down_revision = "0021"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 
