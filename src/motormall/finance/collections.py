@@ -19,11 +19,12 @@ from motormall.finance import contracts, policy
 from motormall.finance.events import InstalmentLate
 from motormall.finance.models import FinanceContract, Instalment, Mandate
 from motormall.notifications.service import notify
+from motormall.orders.models import Order
 from motormall.payments import ledger, providers
 from motormall.payments import service as payments
 from motormall.payments.models import Purpose
 from motormall.payments.providers import BadSignature, sandbox
-from motormall.platform import audit, events
+from motormall.platform import audit, events, locks
 from motormall.platform.auth import Principal, Role
 from motormall.platform.config import Settings
 from motormall.platform.errors import BadRequest, Conflict, Forbidden
@@ -36,6 +37,7 @@ class Debit:
 
     intent_id: str
     instalment_id: str
+    order_id: str
     mandate_id: str
     provider: str
     mandate_ref: str
@@ -138,7 +140,18 @@ def due_for_collection(
         .limit(limit)
         .with_for_update(skip_locked=True, of=Instalment)
     )
-    return [(i, m) for i, m in session.execute(stmt)]
+    due = [(i, m) for i, m in session.execute(stmt)]
+    locks.remember(session, (i for i, _ in due))
+    preload_orders(session, (i.order_id for i, _ in due))
+    return due
+
+
+def preload_orders(session: Session, order_ids) -> None:
+    """Read the batch's orders in one query: the payments port names each one's dealers and
+    VIN, and would otherwise read them one by one."""
+    wanted = list(set(order_ids))
+    if wanted:
+        locks.keep(session, session.scalars(select(Order).where(Order.id.in_(wanted))))
 
 
 def start_collection(
@@ -163,6 +176,7 @@ def start_collection(
     return Debit(
         intent_id=intent.id,
         instalment_id=inst.id,
+        order_id=inst.order_id,
         mandate_id=mandate.id,
         provider=mandate.provider,
         mandate_ref=mandate.provider_ref or "",
@@ -177,7 +191,7 @@ def collection_failed(
 ) -> str:
     """The debit was refused: try again later, tell the buyer, and after the policy's
     number of failures flag the contract for collections. Returns what happened."""
-    inst = session.get(Instalment, instalment_id, with_for_update=True)
+    inst = locks.locked(session, Instalment, instalment_id)
     if inst is None or inst.status not in contracts.OPEN:
         return "settled"
     _, values = policy.current(session)

@@ -181,13 +181,16 @@ def take_payment(
 ) -> SandboxPayment:
     """The buyer pressed Pay (or Decline) on the sandbox page."""
     payment = SandboxPayment(
+        ref=new_id(),
         intent_id=intent_id,
         amount=amount,
         currency=currency,
         status="succeeded" if succeed else "failed",
+        refunded=Decimal("0.00"),
+        refund_ids=[],
+        paid_at=utcnow(),
     )
-    session.add(payment)
-    session.flush()
+    session.add(payment)  # every column given: no flush needed (the collection run)
     return payment
 
 
