@@ -268,12 +268,17 @@ def arrears(session: Session) -> list[FinanceContract]:
     )
 
 
-def close_for_cancelled_order(session: Session, order_id: str, *, now: dt.datetime) -> bool:
-    """The order was cancelled: its contract is closed, its open instalments with it, and
-    its mandate ended, so the collection run takes nothing more. Money for an instalment
-    that arrives later is sent back (its instalment is no longer open). Lock order as
-    acceptance and payoff: the contract, its instalments by id, then the mandate. Returns
-    whether there was a contract to close."""
+def close_for_ended_order(
+    session: Session, order_id: str, *, reason: str, now: dt.datetime
+) -> bool:
+    """The order was cancelled, or its car returned: its contract is closed, its open
+    instalments with it, and its mandate ended, so the collection run takes nothing more.
+    Orders give every payment back in the same transaction (instalments and a payoff too),
+    so the ledger unwinds what finance posted: the lender's advance, each instalment's split
+    and a payoff go back to where the money came from, ready for its refund. Money for an
+    instalment that arrives later is sent back (its instalment is no longer open). Lock
+    order as acceptance and payoff: the contract, its instalments by id, then the mandate.
+    Returns whether there was a contract to close."""
     contract = session.scalar(
         select(FinanceContract).where(FinanceContract.order_id == order_id).with_for_update()
     )
@@ -289,14 +294,20 @@ def close_for_cancelled_order(session: Session, order_id: str, *, now: dt.dateti
         inst.status, inst.next_attempt_at = "cancelled", None
     if mandate is not None and mandate.status != "ended":
         mandate.status = "ended"
-    if was == "accepted":  # the lender no longer advances the car's price
-        ledger.reverse(session, "finance_advance", order_id=order_id, as_kind="finance_unwound")
+    if was in ("accepted", "paid_off"):  # the lender no longer advances the car's price
+        for kind in ("finance_advance", "instalment_collected", "finance_payoff"):
+            ledger.reverse(session, kind, order_id=order_id, as_kind="finance_unwound")
     audit.record(
         session,
         actor_id=None,
         action="finance.contract.cancelled",
         entity_type="finance_contract",
         entity_id=contract.id,
-        detail={"order_id": order_id, "was": was, "instalments_closed": len(open_rows)},
+        detail={
+            "order_id": order_id,
+            "was": was,
+            "reason": reason,
+            "instalments_closed": len(open_rows),
+        },
     )
     return True
