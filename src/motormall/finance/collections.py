@@ -15,7 +15,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from motormall.finance import contracts, policy
+from motormall.finance import contracts, mandates, policy
 from motormall.finance.events import InstalmentLate
 from motormall.finance.models import FinanceContract, Instalment, Mandate
 from motormall.notifications.service import notify
@@ -294,6 +294,7 @@ def close_for_ended_order(
         inst.status, inst.next_attempt_at = "cancelled", None
     if mandate is not None and mandate.status != "ended":
         mandate.status = "ended"
+        mandates.end_at_provider(session, mandate)
     if was in ("accepted", "paid_off"):  # the lender no longer advances the car's price
         for kind in ("finance_advance", "instalment_collected", "finance_payoff"):
             ledger.reverse(session, kind, order_id=order_id, as_kind="finance_unwound")

@@ -9,10 +9,11 @@ import datetime as dt
 import logging
 
 from huey import crontab
+from huey.exceptions import RetryTask
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from motormall.finance import collections, contracts
+from motormall.finance import collections, contracts, mandates
 from motormall.finance.collections import Debit
 from motormall.finance.models import Instalment, Mandate
 from motormall.payments import providers
@@ -147,6 +148,43 @@ def _apply_one_by_one(db, settings, provider, answered, now) -> list[str]:
                 result = exc.code
             results.append(result)
     return results
+
+
+def end_mandate_now(mandate_id: str) -> str:
+    """Tell the provider a mandate we ended is over, with no transaction open while it is
+    asked: `sent`, `retry`, `failed` (a person looks) or `done` (nothing to tell)."""
+    settings, db = get_settings(), get_database()
+    with db.reading() as session:
+        found = mandates.to_end(session, mandate_id)
+    if found is None:
+        return "done"
+    try:
+        providers.get(found.provider, settings).end_mandate(
+            mandate_id=found.mandate_id, mandate_ref=found.mandate_ref
+        )
+    except ProviderError as exc:
+        log.warning("ending mandate %s at %s refused: %s", mandate_id, found.provider, exc)
+        with db.transaction() as session:
+            return mandates.end_refused(session, mandate_id, str(exc))
+    with db.transaction() as session:
+        mandates.ended_at_provider(session, mandate_id, now=utcnow())
+    return "sent"
+
+
+@task("finance.end_mandate", context=True)
+def end_mandate(mandate_id: str, task=None) -> str:
+    result = end_mandate_now(mandate_id)
+    if result == "retry":  # huey's "not yet"; the mandate row counts the attempts
+        raise RetryTask(delay=60 * 2 ** (task.retries if task else 0))
+    return result
+
+
+@huey.periodic_task(crontab(minute="15"))
+def end_mandates_left():
+    """Hourly: mandates whose end a lost job never told (a worker killed mid-run)."""
+    with get_database().reading() as session:
+        waiting = mandates.waiting(session)
+    return {m: end_mandate_now(m) for m in waiting}
 
 
 @task("finance.render_contract", retries=3, retry_delay=30)

@@ -126,6 +126,10 @@ class SandboxProvider:
         )
         return _notice(payment, notification_id=f"debit-{intent_id}")
 
+    def end_mandate(self, *, mandate_id, mandate_ref) -> None:
+        """The sandbox keeps no agreements of its own (our mandate row is its record): there
+        is nothing more to tell it."""
+
     def _verified(self, header: str, body: bytes) -> dict:
         try:
             parts = dict(p.split("=", 1) for p in header.split(","))
