@@ -3,8 +3,11 @@ come: retries on a schedule, a late fee, messages through the outbox, and after 
 failures the contract goes to collections. Flush, never commit; provider calls live in
 finance/jobs.py, outside these transactions.
 
-Lock order: instalments in primary-key order (SKIP LOCKED, so two workers split a month-end
-run), then through payments the intent, then the instalment again (already ours)."""
+Lock order (docs/architecture.md, "Lock order"): intent, contract, instalments by id, mandate.
+Starting a batch locks its instalments only (SKIP LOCKED, so two workers split a month-end
+run); applying the answers locks the batch's intents, contracts, instalments and mandates in
+that order, each in key order, as payoff (intent, contract, instalments) and cancel (contract,
+instalments, mandate) do."""
 
 from __future__ import annotations
 
@@ -37,6 +40,7 @@ class Debit:
 
     intent_id: str
     instalment_id: str
+    contract_id: str
     order_id: str
     mandate_id: str
     provider: str
@@ -176,6 +180,7 @@ def start_collection(
     return Debit(
         intent_id=intent.id,
         instalment_id=inst.id,
+        contract_id=inst.contract_id,
         order_id=inst.order_id,
         mandate_id=mandate.id,
         provider=mandate.provider,
@@ -204,7 +209,8 @@ def collection_failed(
     notify(session, inst.customer_id, "instalment_failed", link=link, n=inst.n, amount=amount)
     if inst.failed_attempts < values["max_failed_collections"]:
         return "retry"
-    contract = session.get(FinanceContract, inst.contract_id, with_for_update=True)
+    # locked before the instalment by the collection run (finance's lock order)
+    contract = locks.locked(session, FinanceContract, inst.contract_id)
     if not contract.collections:
         contract.collections = True
         audit.record(

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from motormall.finance import collections, contracts, mandates
 from motormall.finance.collections import Debit
-from motormall.finance.models import Instalment, Mandate
+from motormall.finance.models import FinanceContract, Instalment, Mandate
 from motormall.payments import providers
 from motormall.payments import service as payments
 from motormall.payments.providers import Notice, ProviderError
@@ -57,15 +57,23 @@ def _after(session, d: Debit, result: str, now) -> str:
     return result
 
 
+def _lock_batch(session, answered) -> None:
+    """The batch's rows, one query per table, in the finance lock order (docs/architecture.md
+    "Lock order"): intents, contracts, instalments, then the sandbox's mandates. The contract
+    comes before its instalments as in payoff and cancel: a debit's last failure flags it,
+    and taking it only then (instalment → contract) could deadlock with a cancel."""
+    payments.lock_intents(session, [d.intent_id for d, _ in answered])
+    locks.lock_all(session, FinanceContract, [d.contract_id for d, _ in answered])
+    locks.lock_all(session, Instalment, [d.instalment_id for d, _ in answered])
+    locks.lock_all(session, Mandate, [d.mandate_id for d, notice in answered if notice is None])
+    collections.preload_orders(session, [d.order_id for d, _ in answered])
+
+
 def _apply_batch(session, settings, provider, answered, now) -> list[str]:
     """A batch's answers in one go: its rows locked with one query per table (mandates,
     intents, instalments: the order one debit takes them in), replays found with one, the
     postings written together at commit. Raises on the first domain error."""
-    sandboxed = [d.mandate_id for d, notice in answered if notice is None]
-    locks.lock_all(session, Mandate, sandboxed)
-    payments.lock_intents(session, [d.intent_id for d, _ in answered])
-    locks.lock_all(session, Instalment, [d.instalment_id for d, _ in answered])
-    collections.preload_orders(session, [d.order_id for d, _ in answered])
+    _lock_batch(session, answered)
     noticed = [(d, notice or _debit(session, provider(d.provider), d)) for d, notice in answered]
     results = []
     for name in dict.fromkeys(d.provider for d, _ in noticed):
@@ -138,6 +146,7 @@ def collect_due(
 def _apply_one_by_one(db, settings, provider, answered, now) -> list[str]:
     results = []
     with db.transaction() as session:
+        _lock_batch(session, answered)  # outside the savepoints, so the locks stay ours
         for d, notice in answered:
             try:
                 with session.begin_nested():
