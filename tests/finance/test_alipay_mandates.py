@@ -13,9 +13,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from motormall.finance import jobs
+from motormall.finance import jobs, mandates
 from motormall.finance.models import Instalment, Mandate
-from tests.finance.test_collections import _contracted
+from motormall.platform.audit import AuditEntry
+from tests.finance.test_collections import _contracted, _sign
 from tests.orders import helpers as oh
 from tests.payments import alipay_fakes as fake
 from tests.payments.test_alipay_agreement import sign_notice
@@ -150,3 +151,78 @@ def test_a_debit_alipay_refuses_is_retried(client, db, settings, keys, monkeypat
         fake.fake_gateway(monkeypatch, keys[1], "alipay_trade_pay_response", unanswered, [])
         assert _run(db, 33) == {"late": 0, "unanswered": 1}  # its intent waits for reconciling
         assert oh.ledger(alipay, db, net)[0]
+
+
+def test_a_cancel_ends_the_agreement_at_alipay_after_commit_and_retries(
+    client, db, settings, keys, monkeypatch
+):
+    net, buyer, order, admin, base = _contracted(client, db)
+    unsign = "alipay_user_agreement_unsign_response"
+    with _alipay_client(db, settings, keys) as alipay:
+        mandate = alipay.post(f"{base}/mandate", headers=buyer).json()
+        signed_up = sign_notice(keys[1], external_agreement_no=mandate["id"])
+        assert _notify(alipay, signed_up).is_success
+        seen, committed = [], []
+        refusal = {"code": "20000", "msg": "Service Currently Unavailable"}
+        fake.fake_gateway(monkeypatch, keys[1], unsign, refusal, seen)
+        import alipay as sdk
+
+        asked = sdk.urlopen
+
+        def urlopen(url, timeout):  # what another connection sees while Alipay is asked
+            committed.append(_mandate(db).status)
+            return asked(url, timeout)
+
+        monkeypatch.setattr(sdk, "urlopen", urlopen)
+        assert alipay.post(f"{base}/cancel", headers=buyer).status_code == 200
+        m = _mandate(db)
+        assert m.status == "ended" and m.provider_end == "pending"
+        # asked by the job after the cancel committed (never inside it), and refused
+        assert committed and set(committed) == {"ended"}
+        assert m.end_attempts == len(seen) and "Service Currently Unavailable" in m.end_error
+
+        assert jobs.end_mandate_now(m.id) == "retry"  # still refused: tried again later
+        assert _mandate(db).end_attempts == len(seen)
+        ok = {"code": "10000", "msg": "Success"}
+        fake.fake_gateway(monkeypatch, keys[1], unsign, ok, seen)
+        assert jobs.end_mandate_now(m.id) == "sent"
+        assert jobs.end_mandate_now(m.id) == "done"  # a repeated job asks nothing
+        query = dict(parse_qsl(urlsplit(seen[-1]).query))
+        fake.verify_request(keys[0].public_key(), query)  # signed with our key, as the SDK does
+        assert query["method"] == "alipay.user.agreement.unsign"
+        biz = json.loads(query["biz_content"])
+        assert biz["agreement_no"] == "20245201000000000001"
+        assert biz["external_agreement_no"] == m.id
+        m = _mandate(db)
+        assert (m.provider_end, m.end_error) == ("done", None)
+
+
+def test_an_unsign_alipay_keeps_refusing_is_left_for_a_person(
+    client, db, settings, keys, monkeypatch
+):
+    net, buyer, order, admin, base = _contracted(client, db)
+    with _alipay_client(db, settings, keys) as alipay:
+        mandate = alipay.post(f"{base}/mandate", headers=buyer).json()
+        assert _notify(alipay, sign_notice(keys[1], external_agreement_no=mandate["id"])).is_success
+        refusal = {"code": "40004", "msg": "Business Failed", "sub_msg": "系统繁忙"}
+        fake.fake_gateway(
+            monkeypatch, keys[1], "alipay_user_agreement_unsign_response", refusal, []
+        )
+        assert alipay.post(f"{base}/cancel", headers=buyer).status_code == 200
+        left = mandates.END_ATTEMPTS - _mandate(db).end_attempts  # the job after commit tried
+        assert 0 < left < mandates.END_ATTEMPTS
+        results = [jobs.end_mandate_now(mandate["id"]) for _ in range(left)]
+        assert results == ["retry"] * (left - 1) + ["failed"]
+        with db.reading() as s:
+            assert [m.id for m in mandates.failed(s)] == [mandate["id"]]
+            actions = set(s.scalars(select(AuditEntry.action)))
+        assert "finance.mandate.end_failed" in actions
+        assert jobs.end_mandate_now(mandate["id"]) == "done"  # no more tries: a person looks
+
+
+def test_a_sandbox_mandate_ends_at_the_sandbox_too(client, db, settings):
+    net, buyer, order, admin, base = _contracted(client, db)
+    _sign(client, buyer, base, settings)
+    assert client.post(f"{base}/cancel", headers=buyer).status_code == 200
+    m = _mandate(db)  # the app's jobs ran after the cancel's commit
+    assert m.status == "ended" and m.provider_end == "done"

@@ -128,3 +128,31 @@ def test_a_profile_changed_while_the_bureau_thought_is_applied_again(bureau_clie
     r = apply(bureau_client, buyer, order["id"])
     assert r.status_code == 409 and r.json()["code"] == "credit_inputs_changed"
     assert _applications(db) == 0
+
+
+def test_declaring_a_profile_holds_nothing_while_the_bureau_thinks(bureau_client, db, bureau):
+    net, buyer, order, admin = financed_order(bureau_client, db)
+    declare(bureau_client, buyer, GOOD)
+    wrote = []
+
+    def touch_the_profile_meanwhile():  # would wait on the declaration's lock if it held one
+        from motormall.finance.models import CreditProfile
+
+        with db.transaction() as s:
+            s.execute(update(CreditProfile).values(employment_years=3))
+        wrote.append(True)
+
+    bureau.during, bureau.asked = touch_the_profile_meanwhile, 0
+    r = bureau_client.put("/api/v1/me/credit-profile", json=GOOD, headers=buyer)
+    assert r.status_code == 200, r.text
+    assert wrote == [True] and bureau.asked == 1 and r.json()["score"] == 880
+    with db.reading() as s:  # the declaration, stored after the bureau answered, is what counts
+        from motormall.finance.models import CreditProfile
+
+        assert s.scalar(select(CreditProfile.employment_years)) == GOOD["employment_years"]
+    bureau.during, bureau.fail = None, True  # a failing bureau stores nothing
+    changed = {**GOOD, "employment_years": 5}
+    r = bureau_client.put("/api/v1/me/credit-profile", json=changed, headers=buyer)
+    assert r.status_code == 503 and r.json()["code"] == "credit_bureau_unavailable"
+    with db.reading() as s:
+        assert s.scalar(select(CreditProfile.employment_years)) == GOOD["employment_years"]

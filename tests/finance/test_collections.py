@@ -5,13 +5,17 @@ after every sequence."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from motormall.finance import collections, jobs
 from motormall.finance.models import Instalment, Mandate
+from motormall.finance.payable import InstalmentPayable
 from motormall.notifications.models import Notification
+from motormall.payments.models import PaymentIntent
+from motormall.platform.errors import Conflict
 from tests.finance.helpers import GOOD, apply, declare, financed_order
 from tests.orders import helpers as oh
 
@@ -94,3 +98,63 @@ def test_a_mandate_needs_an_accepted_contract_and_its_buyer(client, db):
     apply(client, buyer, order["id"])
     r = client.post(f"/api/v1/orders/{order['id']}/mandate", headers=buyer)
     assert r.status_code == 409 and r.json()["code"] == "contract_not_accepted"
+
+
+def _paid_and_debited(db):
+    with db.reading() as s:
+        paid = s.scalar(select(func.count()).where(Instalment.status == "paid"))
+        debited = s.scalar(select(func.count()).where(PaymentIntent.payable == "instalment"))
+    return paid, debited
+
+
+def test_two_overlapping_runs_collect_each_instalment_once(client, db, settings):
+    net, buyer, order, admin, base = _contracted(client, db)
+    _sign(client, buyer, base, settings)
+    now = dt.datetime.now(dt.UTC) + dt.timedelta(days=31 * 6)
+    with db.reading() as s:
+        due = s.scalar(select(func.count()).where(Instalment.due_date <= now.date()))
+    assert due >= 5
+    start, results, errors = threading.Barrier(2), [], []
+
+    def run():
+        start.wait()
+        try:  # batches of one, so the two runs interleave batch by batch
+            results.append(jobs.collect_due(now, batch=1, db=db))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sum(r.get("applied", 0) for r in results) == due
+    assert not any(set(r) - {"late", "applied"} for r in results), results
+    assert _paid_and_debited(db) == (due, due)  # one debit per instalment, none sent back
+    balanced, accounts = oh.ledger(client, db, net)
+    assert balanced and Decimal(accounts["customer_instalments"]) == 0
+
+
+def test_one_refused_answer_spoils_only_itself(client, db, settings, monkeypatch):
+    """A batch is applied all together; when one answer fails there, the batch is applied
+    again one by one and the others still go through."""
+    net, buyer, order, admin, base = _contracted(client, db)
+    _sign(client, buyer, base, settings)
+    with db.reading() as s:
+        third = s.scalar(select(Instalment.id).where(Instalment.n == 3))
+    settle = InstalmentPayable.settle
+
+    def refusing(self, session, payable_id, purpose, *, now):
+        if payable_id == third:
+            raise Conflict("instalment_not_due", "refused for the test")
+        return settle(self, session, payable_id, purpose, now=now)
+
+    monkeypatch.setattr(InstalmentPayable, "settle", refusing)
+    counts = _run(db, 31 * 4)
+    assert counts.get("applied") == 3 and counts.get("instalment_not_due") == 1, counts
+    with db.reading() as s:
+        left = s.scalar(select(Instalment).where(Instalment.id == third))
+        assert left.status in ("scheduled", "late")
+    balanced, _ = oh.ledger(client, db, net)
+    assert balanced

@@ -76,6 +76,10 @@ def _lang(accept: str | None) -> str:
 
 def _credit(session, who: Principal, settings, accept) -> schemas.CreditOut:
     row, result = credit.score_of(session, who.user_id, settings=settings)
+    return _credit_out(result, row, accept)
+
+
+def _credit_out(result, row, accept) -> schemas.CreditOut:
     return schemas.CreditOut(
         score=result.score,
         band=result.band,
@@ -100,8 +104,12 @@ def put_credit_profile(
     data = body.model_dump()
     data["monthly_income"] = body.monthly_income.amount
     data["monthly_debt_payments"] = body.monthly_debt_payments.amount
-    credit.save_profile(session, who.user_id, data, now=utcnow())
-    return _credit(session, who, settings, accept)
+    now = utcnow()
+    # the provider first, before this request's transaction begins (the session has not been
+    # used yet): a slow or failing bureau then holds no lock, and a failure stores nothing
+    result = credit.score_declared(who.user_id, credit.declared(data, now=now), settings=settings)
+    row = credit.save_profile(session, who.user_id, data, now=now)
+    return _credit_out(result, row, accept)
 
 
 @router.get("/me/credit", response_model=schemas.CreditOut)

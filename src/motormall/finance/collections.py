@@ -3,8 +3,11 @@ come: retries on a schedule, a late fee, messages through the outbox, and after 
 failures the contract goes to collections. Flush, never commit; provider calls live in
 finance/jobs.py, outside these transactions.
 
-Lock order: instalments in primary-key order (SKIP LOCKED, so two workers split a month-end
-run), then through payments the intent, then the instalment again (already ours)."""
+Lock order (docs/architecture.md, "Lock order"): intent, contract, instalments by id, mandate.
+Starting a batch locks its instalments only (SKIP LOCKED, so two workers split a month-end
+run); applying the answers locks the batch's intents, contracts, instalments and mandates in
+that order, each in key order, as payoff (intent, contract, instalments) and cancel (contract,
+instalments, mandate) do."""
 
 from __future__ import annotations
 
@@ -15,15 +18,16 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from motormall.finance import contracts, policy
+from motormall.finance import contracts, mandates, policy
 from motormall.finance.events import InstalmentLate
 from motormall.finance.models import FinanceContract, Instalment, Mandate
 from motormall.notifications.service import notify
+from motormall.orders.models import Order
 from motormall.payments import ledger, providers
 from motormall.payments import service as payments
 from motormall.payments.models import Purpose
 from motormall.payments.providers import BadSignature, sandbox
-from motormall.platform import audit, events
+from motormall.platform import audit, events, locks
 from motormall.platform.auth import Principal, Role
 from motormall.platform.config import Settings
 from motormall.platform.errors import BadRequest, Conflict, Forbidden
@@ -36,6 +40,8 @@ class Debit:
 
     intent_id: str
     instalment_id: str
+    contract_id: str
+    order_id: str
     mandate_id: str
     provider: str
     mandate_ref: str
@@ -138,7 +144,18 @@ def due_for_collection(
         .limit(limit)
         .with_for_update(skip_locked=True, of=Instalment)
     )
-    return [(i, m) for i, m in session.execute(stmt)]
+    due = [(i, m) for i, m in session.execute(stmt)]
+    locks.remember(session, (i for i, _ in due))
+    preload_orders(session, (i.order_id for i, _ in due))
+    return due
+
+
+def preload_orders(session: Session, order_ids) -> None:
+    """Read the batch's orders in one query: the payments port names each one's dealers and
+    VIN, and would otherwise read them one by one."""
+    wanted = list(set(order_ids))
+    if wanted:
+        locks.keep(session, session.scalars(select(Order).where(Order.id.in_(wanted))))
 
 
 def start_collection(
@@ -163,6 +180,8 @@ def start_collection(
     return Debit(
         intent_id=intent.id,
         instalment_id=inst.id,
+        contract_id=inst.contract_id,
+        order_id=inst.order_id,
         mandate_id=mandate.id,
         provider=mandate.provider,
         mandate_ref=mandate.provider_ref or "",
@@ -177,7 +196,7 @@ def collection_failed(
 ) -> str:
     """The debit was refused: try again later, tell the buyer, and after the policy's
     number of failures flag the contract for collections. Returns what happened."""
-    inst = session.get(Instalment, instalment_id, with_for_update=True)
+    inst = locks.locked(session, Instalment, instalment_id)
     if inst is None or inst.status not in contracts.OPEN:
         return "settled"
     _, values = policy.current(session)
@@ -190,7 +209,8 @@ def collection_failed(
     notify(session, inst.customer_id, "instalment_failed", link=link, n=inst.n, amount=amount)
     if inst.failed_attempts < values["max_failed_collections"]:
         return "retry"
-    contract = session.get(FinanceContract, inst.contract_id, with_for_update=True)
+    # locked before the instalment by the collection run (finance's lock order)
+    contract = locks.locked(session, FinanceContract, inst.contract_id)
     if not contract.collections:
         contract.collections = True
         audit.record(
@@ -254,12 +274,17 @@ def arrears(session: Session) -> list[FinanceContract]:
     )
 
 
-def close_for_cancelled_order(session: Session, order_id: str, *, now: dt.datetime) -> bool:
-    """The order was cancelled: its contract is closed, its open instalments with it, and
-    its mandate ended, so the collection run takes nothing more. Money for an instalment
-    that arrives later is sent back (its instalment is no longer open). Lock order as
-    acceptance and payoff: the contract, its instalments by id, then the mandate. Returns
-    whether there was a contract to close."""
+def close_for_ended_order(
+    session: Session, order_id: str, *, reason: str, now: dt.datetime
+) -> bool:
+    """The order was cancelled, or its car returned: its contract is closed, its open
+    instalments with it, and its mandate ended, so the collection run takes nothing more.
+    Orders give every payment back in the same transaction (instalments and a payoff too),
+    so the ledger unwinds what finance posted: the lender's advance, each instalment's split
+    and a payoff go back to where the money came from, ready for its refund. Money for an
+    instalment that arrives later is sent back (its instalment is no longer open). Lock
+    order as acceptance and payoff: the contract, its instalments by id, then the mandate.
+    Returns whether there was a contract to close."""
     contract = session.scalar(
         select(FinanceContract).where(FinanceContract.order_id == order_id).with_for_update()
     )
@@ -275,14 +300,21 @@ def close_for_cancelled_order(session: Session, order_id: str, *, now: dt.dateti
         inst.status, inst.next_attempt_at = "cancelled", None
     if mandate is not None and mandate.status != "ended":
         mandate.status = "ended"
-    if was == "accepted":  # the lender no longer advances the car's price
-        ledger.reverse(session, "finance_advance", order_id=order_id, as_kind="finance_unwound")
+        mandates.end_at_provider(session, mandate)
+    if was in ("accepted", "paid_off"):  # the lender no longer advances the car's price
+        for kind in ("finance_advance", "instalment_collected", "finance_payoff"):
+            ledger.reverse(session, kind, order_id=order_id, as_kind="finance_unwound")
     audit.record(
         session,
         actor_id=None,
         action="finance.contract.cancelled",
         entity_type="finance_contract",
         entity_id=contract.id,
-        detail={"order_id": order_id, "was": was, "instalments_closed": len(open_rows)},
+        detail={
+            "order_id": order_id,
+            "was": was,
+            "reason": reason,
+            "instalments_closed": len(open_rows),
+        },
     )
     return True

@@ -30,27 +30,43 @@ def age_on(birth: dt.date, today: dt.date) -> int:
     return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
 
-def save_profile(
-    session: Session, customer_id: str, data: dict, *, now: dt.datetime
-) -> CreditProfile:
-    """Create or replace the customer's declared profile (audited: it decides credit)."""
+REQUIRED = (
+    "birth_date",
+    "monthly_income",
+    "monthly_debt_payments",
+    "employment",
+    "employment_years",
+    "housing",
+)
+
+
+def declared(data: dict, *, now: dt.datetime) -> scoring.Profile:
+    """A declared profile checked and ready to score, before anything is stored (so the
+    provider can be asked with no transaction open)."""
     age = age_on(data["birth_date"], now.date())
     if not 18 <= age <= 100:
         raise Invalid("age_out_of_range", "Credit is offered to applicants aged 18 to 100.")
     if data["employment_years"] > age - 14:
         raise Invalid("employment_years_invalid", "employment_years is longer than a career.")
+    return scoring.Profile(**{k: data[k] for k in REQUIRED}, **{k: data.get(k) for k in OPTIONAL})
+
+
+def score_declared(customer_id: str, profile: scoring.Profile, *, settings: Settings):
+    """The score of a profile not stored yet, from the configured provider (a bureau is an
+    outside call: call this with no transaction open)."""
+    return ports.provider(settings).score(customer_id, profile, term_months=None)
+
+
+def save_profile(
+    session: Session, customer_id: str, data: dict, *, now: dt.datetime
+) -> CreditProfile:
+    """Create or replace the customer's declared profile (audited: it decides credit)."""
+    declared(data, now=now)
     profile = session.get(CreditProfile, customer_id, with_for_update=True)
     if profile is None:
         profile = CreditProfile(customer_id=customer_id)
         session.add(profile)
-    for key in (
-        "birth_date",
-        "monthly_income",
-        "monthly_debt_payments",
-        "employment",
-        "employment_years",
-        "housing",
-    ):
+    for key in REQUIRED:
         setattr(profile, key, data[key])
     profile.extra = {k: data[k] for k in OPTIONAL if data.get(k) is not None}
     profile.updated_at = now

@@ -142,3 +142,8 @@ class Mandate(Base):
     sandbox_refusals: Mapped[int] = mapped_column(Integer, default=0)
     signed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # a mandate we end (cancel, return) is ended at the provider too, by a job after commit:
+    # None (nothing to tell) | pending | done | failed (refused END_ATTEMPTS times: a person)
+    provider_end: Mapped[str | None] = mapped_column(String(10))
+    end_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    end_error: Mapped[str | None] = mapped_column(String(200))

@@ -13,6 +13,7 @@ from motormall.finance.models import FinanceContract, Instalment
 from motormall.orders.models import Order
 from motormall.orders.service import dealers_of
 from motormall.payments.settlement import Due, Settled, register
+from motormall.platform import locks
 from motormall.platform.errors import Conflict, Invalid, NotFound
 
 
@@ -20,13 +21,13 @@ class InstalmentPayable:
     kind = "instalment"
 
     def _instalment(self, session: Session, instalment_id: str) -> Instalment:
-        inst = session.get(Instalment, instalment_id, with_for_update=True)
+        inst = locks.locked(session, Instalment, instalment_id)
         if inst is None:
             raise NotFound("instalment_not_found", f"No instalment {instalment_id}.")
         return inst
 
     def _contract(self, session: Session, contract_id: str) -> FinanceContract:
-        contract = session.get(FinanceContract, contract_id, with_for_update=True)
+        contract = locks.locked(session, FinanceContract, contract_id)
         if contract is None:
             raise NotFound("no_contract", f"No finance contract {contract_id}.")
         return contract

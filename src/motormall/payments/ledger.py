@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, func, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from motormall.platform.db import Base, UTCDateTime, utcnow
 from motormall.platform.money import Cents, round_money
@@ -36,6 +36,9 @@ class LedgerTransaction(Base):
     intent_id: Mapped[str | None] = mapped_column(String(32))
     currency: Mapped[str] = mapped_column(String(3))
     memo: Mapped[str] = mapped_column(String(200), default="")
+    # through the relationship the unit of work sets each posting's transaction id itself:
+    # post() needs no flush, and a batch of them goes out as one multi-row insert per table
+    postings: Mapped[list[LedgerPosting]] = relationship(lazy="raise_on_sql")
 
 
 class LedgerPosting(Base):
@@ -89,20 +92,17 @@ def post(
     if not lines or debits != credits:
         raise Unbalanced(f"{kind}: debits {debits} != credits {credits}")
     txn = LedgerTransaction(
-        kind=kind, order_id=order_id, intent_id=intent_id, currency=currency, memo=memo[:200]
+        kind=kind,
+        order_id=order_id,
+        intent_id=intent_id,
+        currency=currency,
+        memo=memo[:200],
+        postings=[
+            LedgerPosting(account=ln.account, debit=ln.debit, credit=ln.credit, currency=currency)
+            for ln in lines
+        ],
     )
     session.add(txn)
-    session.flush()
-    for ln in lines:
-        session.add(
-            LedgerPosting(
-                transaction_id=txn.id,
-                account=ln.account,
-                debit=ln.debit,
-                credit=ln.credit,
-                currency=currency,
-            )
-        )
     return txn
 
 

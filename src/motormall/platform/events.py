@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from motormall.platform.db import Base, UTCDateTime, utcnow
 
@@ -36,6 +36,8 @@ class DomainEvent(Base):
     entity_type: Mapped[str] = mapped_column(String(40))
     entity_id: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    # the unit of work fills in each dealer row's event id: publish() needs no flush
+    dealers: Mapped[list[EventDealer]] = relationship(lazy="raise_on_sql", passive_deletes=True)
 
 
 class EventDealer(Base):
@@ -123,11 +125,11 @@ def publish(session: Session, event: Event) -> DomainEvent:
         payload=event.payload(),
         at=event.at or utcnow(),
     )
+    row.dealers = [
+        EventDealer(dealer_id=d)
+        for d in dict.fromkeys(d for d in event.dealer_ids if d is not None)
+    ]
     session.add(row)
-    if event.dealer_ids:
-        session.flush()  # the row's id, for its dealers
-        for dealer_id in dict.fromkeys(d for d in event.dealer_ids if d is not None):
-            session.add(EventDealer(event_id=row.id, dealer_id=dealer_id))
     for handler in _handlers.get(type(event), ()):
         handler(session, event)
     return row

@@ -223,6 +223,26 @@ class AlipayProvider:
             raw=answer,
         )
 
+    def end_mandate(self, *, mandate_id, mandate_ref) -> None:
+        """`alipay.user.agreement.unsign` for the agreement we signed (GENERAL_WITHHOLDING_P),
+        named by Alipay's agreement_no and our external_agreement_no."""
+        try:
+            answer = self.client.server_api(
+                "alipay.user.agreement.unsign",
+                {
+                    "agreement_no": mandate_ref,
+                    "external_agreement_no": mandate_id,
+                    "personal_product_code": "GENERAL_WITHHOLDING_P",
+                },
+            )
+        except AliPayException as exc:  # an unsigned error answer: nothing we can trust
+            raise ProviderError(f"Alipay refused the unsign unsigned: {exc}") from None
+        except NETWORK_ERRORS as exc:
+            raise ProviderError(f"Alipay could not be reached: {exc}") from None
+        if answer.get("code") == "10000":
+            return
+        raise ProviderError(answer.get("sub_msg") or answer.get("msg") or "unsign refused")
+
     def refund(self, *, intent_id, provider_ref, amount, currency, refund_id, session) -> str:
         try:
             answer = self.client.api_alipay_trade_refund(

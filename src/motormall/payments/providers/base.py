@@ -107,3 +107,9 @@ class Mandates(Protocol):
         failed, or pending). Raises ProviderError when there is no trustworthy answer: the
         intent stays pending and reconciliation asks about it later."""
         ...
+
+    def end_mandate(self, *, mandate_id: str, mandate_ref: str) -> None:
+        """Tell the provider a mandate we ended is over (Alipay's agreement unsign), so it
+        takes nothing more and the buyer sees it ended. Raises ProviderError when it refuses
+        or cannot be reached (the caller tries again later, then leaves it to a person)."""
+        ...

@@ -126,6 +126,10 @@ class SandboxProvider:
         )
         return _notice(payment, notification_id=f"debit-{intent_id}")
 
+    def end_mandate(self, *, mandate_id, mandate_ref) -> None:
+        """The sandbox keeps no agreements of its own (our mandate row is its record): there
+        is nothing more to tell it."""
+
     def _verified(self, header: str, body: bytes) -> dict:
         try:
             parts = dict(p.split("=", 1) for p in header.split(","))
@@ -181,13 +185,16 @@ def take_payment(
 ) -> SandboxPayment:
     """The buyer pressed Pay (or Decline) on the sandbox page."""
     payment = SandboxPayment(
+        ref=new_id(),
         intent_id=intent_id,
         amount=amount,
         currency=currency,
         status="succeeded" if succeed else "failed",
+        refunded=Decimal("0.00"),
+        refund_ids=[],
+        paid_at=utcnow(),
     )
-    session.add(payment)
-    session.flush()
+    session.add(payment)  # every column given: no flush needed (the collection run)
     return payment
 
 
