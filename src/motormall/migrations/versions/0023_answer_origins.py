@@ -2,7 +2,7 @@
 and the survey's public ref (the token's first 12 characters, which events carry)
 
 Revision ID: 0023
-Revises: 0021
+Revises: 0022
 Create Date: 2026-11-29 17:30:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 import motormall.platform.db
 
 revision = "0023"
-down_revision = "0021"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
