@@ -59,7 +59,9 @@ def bearer_token(request: Request) -> str | None:
 
 
 def _optional_principal(
-    request: Request, db: Annotated[Database, Depends(database)]
+    request: Request,
+    db: Annotated[Database, Depends(database)],
+    settings: Annotated[Settings | None, Depends(settings_dep)] = None,
 ) -> Principal | None:
     token = bearer_token(request)
     if token is None:
@@ -67,8 +69,10 @@ def _optional_principal(
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
-    with db.reading() as session:
-        principal = principal_for_token(session, token, now=utcnow())
+    with db.reading() as session:  # no connection is taken when the token cache answers
+        principal = principal_for_token(
+            session, token, now=utcnow(), cache_s=(settings or settings_dep(request)).token_cache_s
+        )
     request.state.principal = principal
     return principal
 
