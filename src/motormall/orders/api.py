@@ -18,13 +18,13 @@ from motormall.payments.models import Purpose
 from motormall.payments.schemas import IntentOut, intent_out
 from motormall.platform import idempotency, pages
 from motormall.platform.auth import Principal, Role
-from motormall.platform.db import Database, utcnow
+from motormall.platform.db import utcnow
 from motormall.platform.deps import (
+    AppDatabase,
     AppSettings,
     CurrentPrincipal,
     DbSession,
     ReadSession,
-    database,
     idempotency_key,
     require,
 )
@@ -98,7 +98,7 @@ def create_order(
     who: Customer,
     settings: AppSettings,
     key: IdempotencyKey,
-    db: Annotated[Database, Depends(database)],
+    db: AppDatabase,
 ):
     """Reserve a vehicle by VIN. It is held until `expires_at`; pay the deposit before then.
     Send an `Idempotency-Key` so a retried request never makes a second order."""

@@ -201,7 +201,7 @@ def set_password(session: Session, user: User, password: str, *, now: dt.datetim
     revoke_tokens_of(session, user.id, now=now)
 
 
-def _token_hash(token: str) -> str:
+def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -209,7 +209,7 @@ def issue_token(session: Session, user: User, *, ttl: dt.timedelta, now: dt.date
     token = secrets.token_urlsafe(32)
     session.add(
         AccessToken(
-            token_hash=_token_hash(token), user_id=user.id, created_at=now, expires_at=now + ttl
+            token_hash=token_hash(token), user_id=user.id, created_at=now, expires_at=now + ttl
         )
     )
     return token
@@ -274,7 +274,7 @@ def _forget_on_commit(session: Session, forget) -> None:
 
 
 def revoke_token(session: Session, token: str, *, now: dt.datetime) -> None:
-    digest = _token_hash(token)
+    digest = token_hash(token)
     row = session.get(AccessToken, digest)
     if row and row.revoked_at is None:
         row.revoked_at = now
@@ -311,7 +311,7 @@ def principal_for_token(
 ) -> Principal:
     """Who holds `token`. With `cache_s` > 0 a token found live within that many seconds is
     answered from this process's `token_cache` without a database read."""
-    digest = _token_hash(token)
+    digest = token_hash(token)
     if cache_s > 0 and (hit := token_cache.get(digest, now=now, max_age_s=cache_s)):
         return hit
     row = session.execute(_TOKEN_LOOKUP, {"digest": digest}).first()
