@@ -103,9 +103,9 @@ def create_order(
     """Reserve a vehicle by VIN. It is held until `expires_at`; pay the deposit before then.
     Send an `Idempotency-Key` so a retried request never makes a second order."""
     scope = f"{who.user_id}:POST /orders"
-    with db.reading() as peek:  # refuse a plainly taken car without taking the write lock
-        if not idempotency.known(peek, scope=scope, key=key) and service.plainly_unavailable(
-            peek, body.vin, now=utcnow()
+    with db.peek() as peek:  # refuse a plainly taken car without a write or its lock
+        if service.plainly_unavailable(peek, body.vin, now=utcnow()) and not idempotency.known(
+            peek, scope=scope, key=key
         ):
             raise service.unavailable(body.vin.strip().upper())
 

@@ -26,6 +26,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import (
+    Connection,
     ForeignKey,
     Integer,
     String,
@@ -307,7 +308,7 @@ _TOKEN_LOOKUP = (
 
 
 def principal_for_token(
-    session: Session, token: str, *, now: dt.datetime, cache_s: float = 0
+    session: Session | Connection, token: str, *, now: dt.datetime, cache_s: float = 0
 ) -> Principal:
     """Who holds `token`. With `cache_s` > 0 a token found live within that many seconds is
     answered from this process's `token_cache` without a database read."""

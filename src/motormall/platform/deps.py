@@ -108,9 +108,9 @@ def _optional_principal(
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
-    with db.reading() as session:  # no connection is taken when the token cache answers
+    with db.peek() as conn:  # one statement: no connection is taken when the cache answers
         principal = principal_for_token(
-            session, token, now=utcnow(), cache_s=(settings or settings_dep(request)).token_cache_s
+            conn, token, now=utcnow(), cache_s=(settings or settings_dep(request)).token_cache_s
         )
     request.state.principal = principal
     return principal
