@@ -6,8 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
-from sqlalchemy import select
+from fastapi import APIRouter, Depends, Query, Response
 
 from motormall.catalog.models import Dealer, Tower
 from motormall.orders import schemas, service
@@ -38,7 +37,7 @@ IdempotencyKey = Annotated[str | None, Depends(idempotency_key)]
 
 def order_out(session, order: Order) -> schemas.OrderOut:
     intents = payments.intents_of(session, order.id)
-    paid = payments.paid_total(session, order.id)
+    paid = payments.paid_total(session, order.id, intents=intents)
     if order.delivery_tower_id:
         delivery = schemas.Delivery(
             kind="tower", code=session.get(Tower, order.delivery_tower_id).code
@@ -67,8 +66,9 @@ def order_out(session, order: Order) -> schemas.OrderOut:
             service.down_payment_due(order) if order.status == "contracted" else Decimal("0.00")
         ),
         delivery=delivery,
-        credited_dealer=session.scalar(
-            select(Dealer.code).where(Dealer.id == order.credited_dealer_id)
+        # usually the delivering dealer, already in the session: no query
+        credited_dealer=(
+            session.get(Dealer, order.credited_dealer_id).code if order.credited_dealer_id else None
         ),
         expires_at=order.expires_at.isoformat() if order.expires_at else None,
         created_at=order.created_at.isoformat(),
@@ -155,7 +155,9 @@ def list_orders(
 
 @router.get("/orders/{order_id}", response_model=schemas.OrderOut)
 def get_order(order_id: str, session: ReadSession, who: CurrentPrincipal):
-    return order_out(session, service.get_for(session, who, order_id))
+    order = order_out(session, service.get_for(session, who, order_id))
+    # serialised once here; returned as a model it would be validated again on the way out
+    return Response(order.model_dump_json(), media_type="application/json")
 
 
 @router.post("/orders/{order_id}/cancel", response_model=schemas.OrderOut)
