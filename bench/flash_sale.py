@@ -20,6 +20,8 @@ vehicle, every vehicle reserved, nothing oversold; and the replies: 100 x 201, t
 
     .venv/bin/python bench/flash_sale.py                       # SQLite, then PostgreSQL
     .venv/bin/python bench/flash_sale.py --db postgresql --workers 8 --json
+    .venv/bin/python bench/flash_sale.py --db postgresql --against http://127.0.0.1:8080 \
+        --db-url postgresql+psycopg://postgres@127.0.0.1:55432/motormall   # a fresh cluster
 
 SQLite runs the embedded default (one server worker), PostgreSQL four workers unless
 `--workers` says otherwise. PostgreSQL: a throwaway server is started from Debian's binaries
@@ -674,7 +676,9 @@ def run_backend(backend: str, args) -> dict:
     try:
         with contextlib.ExitStack() as stack:
             postmaster = None
-            if backend == "sqlite":
+            if args.against:  # a running deployment (scripts/cluster.sh) and its database
+                url = args.db_url
+            elif backend == "sqlite":
                 url = f"sqlite:///{tmp / 'motormall.db'}"
             else:
                 conns = max(200, workers * PG_CONNECTIONS_PER_WORKER + 20)
@@ -687,7 +691,12 @@ def run_backend(backend: str, args) -> dict:
             plan = _plan(built, args.seed)
             var_dir = tmp / "var"
             var_dir.mkdir()
-            with server(url, var_dir, workers) as (base, pgid, log_path):
+            started = (
+                contextlib.nullcontext((args.against.rstrip("/"), 0, None))
+                if args.against
+                else server(url, var_dir, workers)
+            )
+            with started as (base, pgid, log_path):
                 shared, conc = args.shared_pool, args.concurrency
                 out["warm_up"] = warm_up(base, built["buyers"], conc, shared)
                 pids = (pgid, postmaster)
@@ -695,7 +704,8 @@ def run_backend(backend: str, args) -> dict:
                 raced = race(base, plan, conc, pids, shared)
                 result = analyse(raced, plan, args.cars)
                 out["checks"] = verify(url, result, plan, args.cars)
-                out["server_log"] = _server_log(log_path)
+                if log_path is not None:
+                    out["server_log"] = _server_log(log_path)
             result.pop("winners")
             out["race"] = result
             out["race_to_ceiling"] = round(
@@ -816,7 +826,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--json", action="store_true", help="print one JSON object instead")
+    parser.add_argument(
+        "--against",
+        metavar="BASE_URL",
+        help="race a running deployment instead of starting a server (a fresh cluster's "
+        "balancer, e.g. http://127.0.0.1:8080); needs --db-url, its empty database, which is "
+        "loaded and checked directly; the ceiling is GET /healthz through the same address",
+    )
+    parser.add_argument("--db-url", help="the database of --against (postgresql+psycopg://...)")
     args = parser.parse_args(argv)
+    if args.against and (not args.db_url or args.db == "both"):
+        parser.error("--against needs --db-url and --db sqlite or postgresql")
     if not 1 <= args.cars <= args.buyers or args.concurrency < 1:
         parser.error("need 1 <= cars <= buyers and concurrency >= 1")
     if args.cars > 999_999:

@@ -6,8 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
-from sqlalchemy import select
+from fastapi import APIRouter, Depends, Query, Response
 
 from motormall.catalog.models import Dealer, Tower
 from motormall.orders import schemas, service
@@ -18,13 +17,13 @@ from motormall.payments.models import Purpose
 from motormall.payments.schemas import IntentOut, intent_out
 from motormall.platform import idempotency, pages
 from motormall.platform.auth import Principal, Role
-from motormall.platform.db import Database, utcnow
+from motormall.platform.db import utcnow
 from motormall.platform.deps import (
+    AppDatabase,
     AppSettings,
     CurrentPrincipal,
     DbSession,
     ReadSession,
-    database,
     idempotency_key,
     require,
 )
@@ -38,7 +37,7 @@ IdempotencyKey = Annotated[str | None, Depends(idempotency_key)]
 
 def order_out(session, order: Order) -> schemas.OrderOut:
     intents = payments.intents_of(session, order.id)
-    paid = payments.paid_total(session, order.id)
+    paid = payments.paid_total(session, order.id, intents=intents)
     if order.delivery_tower_id:
         delivery = schemas.Delivery(
             kind="tower", code=session.get(Tower, order.delivery_tower_id).code
@@ -67,8 +66,9 @@ def order_out(session, order: Order) -> schemas.OrderOut:
             service.down_payment_due(order) if order.status == "contracted" else Decimal("0.00")
         ),
         delivery=delivery,
-        credited_dealer=session.scalar(
-            select(Dealer.code).where(Dealer.id == order.credited_dealer_id)
+        # usually the delivering dealer, already in the session: no query
+        credited_dealer=(
+            session.get(Dealer, order.credited_dealer_id).code if order.credited_dealer_id else None
         ),
         expires_at=order.expires_at.isoformat() if order.expires_at else None,
         created_at=order.created_at.isoformat(),
@@ -98,14 +98,14 @@ def create_order(
     who: Customer,
     settings: AppSettings,
     key: IdempotencyKey,
-    db: Annotated[Database, Depends(database)],
+    db: AppDatabase,
 ):
     """Reserve a vehicle by VIN. It is held until `expires_at`; pay the deposit before then.
     Send an `Idempotency-Key` so a retried request never makes a second order."""
     scope = f"{who.user_id}:POST /orders"
-    with db.reading() as peek:  # refuse a plainly taken car without taking the write lock
-        if not idempotency.known(peek, scope=scope, key=key) and service.plainly_unavailable(
-            peek, body.vin, now=utcnow()
+    with db.peek() as peek:  # refuse a plainly taken car without a write or its lock
+        if service.plainly_unavailable(peek, body.vin, now=utcnow()) and not idempotency.known(
+            peek, scope=scope, key=key
         ):
             raise service.unavailable(body.vin.strip().upper())
 
@@ -155,7 +155,9 @@ def list_orders(
 
 @router.get("/orders/{order_id}", response_model=schemas.OrderOut)
 def get_order(order_id: str, session: ReadSession, who: CurrentPrincipal):
-    return order_out(session, service.get_for(session, who, order_id))
+    order = order_out(session, service.get_for(session, who, order_id))
+    # serialised once here; returned as a model it would be validated again on the way out
+    return Response(order.model_dump_json(), media_type="application/json")
 
 
 @router.post("/orders/{order_id}/cancel", response_model=schemas.OrderOut)

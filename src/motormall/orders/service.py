@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -177,29 +177,29 @@ def reserve(
     return order
 
 
-def plainly_unavailable(session: Session, vin: str, *, now: dt.datetime) -> bool:
+def plainly_unavailable(session: Session | Connection, vin: str, *, now: dt.datetime) -> bool:
     """True when a read alone shows the car cannot be reserved (taken, and not by a lapsed
-    hold). Lets a flash sale's thousands of losers be refused without the write lock; the
-    conditional UPDATE in `reserve` stays the guard for everyone else."""
+    hold). Lets a flash sale's thousands of losers be refused without the write lock, in one
+    statement; the conditional UPDATE in `reserve` stays the guard for everyone else."""
     try:
         vin = normalise_vin(vin)
     except Invalid:
         return False
-    row = session.execute(select(Vehicle.id, Vehicle.status).where(Vehicle.vin == vin)).first()
+    lapsed_hold = (
+        select(Order.id)
+        .where(
+            Order.vehicle_id == Vehicle.id,
+            Order.status == OrderStatus.reserved.value,
+            Order.expires_at <= now,
+        )
+        .exists()
+    )
+    row = session.execute(
+        select(Vehicle.status, lapsed_hold.label("lapsed")).where(Vehicle.vin == vin)
+    ).first()
     if row is None or row.status in (VehicleStatus.available, VehicleStatus.withdrawn):
         return False
-    if row.status == VehicleStatus.reserved:
-        lapsed = session.scalar(
-            select(Order.id)
-            .where(
-                Order.vehicle_id == row.id,
-                Order.status == OrderStatus.reserved.value,
-                Order.expires_at <= now,
-            )
-            .limit(1)
-        )
-        return lapsed is None
-    return True
+    return not (row.status == VehicleStatus.reserved and row.lapsed)
 
 
 def _check_product(req: ReserveRequest) -> None:

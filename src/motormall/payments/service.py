@@ -139,13 +139,14 @@ def intents_of(session: Session, order_id: str) -> list[PaymentIntent]:
     )
 
 
-def paid_total(session: Session, order_id: str) -> Decimal:
+def paid_total(
+    session: Session, order_id: str, *, intents: list[PaymentIntent] | None = None
+) -> Decimal:
+    """What the buyer has paid, net of refunds (from `intents` when the caller has them)."""
+    if intents is None:
+        intents = intents_of(session, order_id)
     return sum(
-        (
-            i.amount - i.refunded
-            for i in intents_of(session, order_id)
-            if i.status == IntentStatus.succeeded
-        ),
+        (i.amount - i.refunded for i in intents if i.status == IntentStatus.succeeded),
         Decimal("0.00"),
     )
 

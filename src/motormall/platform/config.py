@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     # run the job consumer inside `serve` (the embedded default); off when a worker runs apart
     embedded_worker: bool = True
     token_ttl_hours: int = 24 * 7
+    # a live token is believed this many seconds without a database read; a revocation reaches
+    # other processes within it (the revoking process forgets at once); 0 reads every time
+    token_cache_s: float = 5.0
     max_upload_bytes: int = 5 * 1024 * 1024
     default_currency: str = "CNY"
     default_timezone: str = "Asia/Shanghai"

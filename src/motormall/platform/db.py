@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -90,9 +90,9 @@ def make_engine(url: str, *, pool_size: int = 16) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(conn):
-        conn.exec_driver_sql(
-            "BEGIN " + conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
-        )
+        mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        if mode != "NONE":  # NONE: each statement is its own transaction (`Database.peek`)
+            conn.exec_driver_sql("BEGIN " + mode)
 
     return engine
 
@@ -115,6 +115,11 @@ class Database:
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
         self.read_session_factory = sessionmaker(
             self.engine.execution_options(sqlite_begin="DEFERRED"), expire_on_commit=False
+        )
+        # SQLite: no BEGIN (see `_begin`); PostgreSQL: autocommit, no BEGIN/ROLLBACK round trips
+        self.peek_engine = self.engine.execution_options(
+            sqlite_begin="NONE",
+            **({} if is_sqlite(self.engine) else {"isolation_level": "AUTOCOMMIT"}),
         )
         # A streaming replica takes the browsing reads that may lag (stock search, the
         # catalogue, dashboards); without one they read the primary like any other read.
@@ -158,6 +163,15 @@ class Database:
             yield session
         finally:
             session.close()  # ends the transaction; loaded objects stay readable
+
+    @contextmanager
+    def peek(self) -> Iterator[Connection]:
+        """A connection for reads that decide nothing together (a token lookup, a hint that a
+        car is gone): each statement is its own transaction, with no BEGIN and ROLLBACK
+        around it (they were most of a refused buyer's database calls). Reads that must agree
+        with each other belong in `reading()` or `transaction()`."""
+        with self.peek_engine.connect() as conn:
+            yield conn
 
     def dispose(self) -> None:
         self.engine.dispose()

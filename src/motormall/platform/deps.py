@@ -7,13 +7,14 @@ reply and never a silent loss.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
-from motormall.platform.auth import Principal, Role, principal_for_token
+from motormall.platform.auth import Principal, Role, principal_for_token, token_cache, token_hash
 from motormall.platform.config import Settings, get_settings
 from motormall.platform.db import Database, get_database, utcnow
 from motormall.platform.errors import Forbidden, NotFound, Unauthenticated
@@ -29,26 +30,68 @@ def settings_dep(request: Request) -> Settings:
     return getattr(request.app.state, "settings", None) or get_settings()
 
 
-def _write_session(db: Annotated[Database, Depends(database)]) -> Iterator[Session]:
-    with db.transaction() as session:
+# The dependencies below are `async def` where they do no I/O: FastAPI runs a plain `def`
+# dependency on a worker thread, and each hop (thread handoff and GIL switch) cost more than
+# the work itself on a busy server. Only database I/O goes to a thread.
+
+
+async def _database(request: Request) -> Database:
+    return database(request)
+
+
+async def _settings(request: Request) -> Settings:
+    return settings_dep(request)
+
+
+def _commit_and_close(session: Session) -> None:
+    try:
+        session.commit()
+    finally:
+        session.close()
+
+
+def _roll_back_and_close(session: Session) -> None:
+    try:
+        session.rollback()
+    finally:
+        session.close()
+
+
+async def _write_session(db: Annotated[Database, Depends(_database)]) -> AsyncIterator[Session]:
+    """The request's unit of work (as `Database.transaction`): commits after the route
+    returns, rolls back on any error; one thread hop for the end, none for the start (a
+    session takes its connection at its first statement, on the route's thread)."""
+    session = db.session_factory()
+    try:
         yield session
+    except BaseException:
+        await run_in_threadpool(_roll_back_and_close, session)
+        raise
+    await run_in_threadpool(_commit_and_close, session)
 
 
-def _read_session(db: Annotated[Database, Depends(database)]) -> Iterator[Session]:
-    with db.reading() as session:
+async def _read_session(db: Annotated[Database, Depends(_database)]) -> AsyncIterator[Session]:
+    session = db.read_session_factory()
+    try:
         yield session
+    finally:
+        await run_in_threadpool(session.close)  # ends the transaction; loaded objects stay
 
 
-def _replica_session(db: Annotated[Database, Depends(database)]) -> Iterator[Session]:
-    with db.reading(replica=True) as session:
+async def _replica_session(db: Annotated[Database, Depends(_database)]) -> AsyncIterator[Session]:
+    session = db.replica_session_factory()
+    try:
         yield session
+    finally:
+        await run_in_threadpool(session.close)
 
 
 DbSession = Annotated[Session, Depends(_write_session, scope="function")]
 ReadSession = Annotated[Session, Depends(_read_session, scope="function")]
 # browsing reads that may lag the primary by a moment (MOTORMALL_DATABASE_REPLICA_URL)
 ReplicaSession = Annotated[Session, Depends(_replica_session, scope="function")]
-AppSettings = Annotated[Settings, Depends(settings_dep)]
+AppSettings = Annotated[Settings, Depends(_settings)]
+AppDatabase = Annotated[Database, Depends(_database)]
 
 
 def bearer_token(request: Request) -> str | None:
@@ -66,21 +109,40 @@ def bearer_token(request: Request) -> str | None:
 
 
 def _optional_principal(
-    request: Request, db: Annotated[Database, Depends(database)]
+    request: Request, db: Database, settings: Settings | None = None
 ) -> Principal | None:
+    """The caller named by the bearer token (or a page's session cookie), or None."""
     token = bearer_token(request)
     if token is None:
         return None
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
-    with db.reading() as session:
-        principal = principal_for_token(session, token, now=utcnow())
+    with db.peek() as conn:  # one statement: no connection is taken when the cache answers
+        principal = principal_for_token(
+            conn, token, now=utcnow(), cache_s=(settings or settings_dep(request)).token_cache_s
+        )
     request.state.principal = principal
     return principal
 
 
-def _principal(principal: Annotated[Principal | None, Depends(_optional_principal)]) -> Principal:
+async def _caller(
+    request: Request,
+    db: Annotated[Database, Depends(_database)],
+    settings: Annotated[Settings, Depends(_settings)],
+) -> Principal | None:
+    token = bearer_token(request)
+    if token is None:
+        return None
+    if settings.token_cache_s > 0:  # answered from the token cache: no thread, no database
+        known = token_cache.get(token_hash(token), now=utcnow(), max_age_s=settings.token_cache_s)
+        if known is not None:
+            request.state.principal = known
+            return known
+    return await run_in_threadpool(_optional_principal, request, db, settings)
+
+
+async def _principal(principal: Annotated[Principal | None, Depends(_caller)]) -> Principal:
     if principal is None:
         raise Unauthenticated(
             "not_authenticated", "Log in and send 'Authorization: Bearer <token>'."
@@ -88,7 +150,7 @@ def _principal(principal: Annotated[Principal | None, Depends(_optional_principa
     return principal
 
 
-OptionalPrincipal = Annotated[Principal | None, Depends(_optional_principal)]
+OptionalPrincipal = Annotated[Principal | None, Depends(_caller)]
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]
 
 
@@ -96,7 +158,7 @@ def require(*roles: Role):
     """A dependency that lets only `roles` through (403 `role_not_allowed` otherwise)."""
     allowed = set(roles)
 
-    def check(principal: CurrentPrincipal) -> Principal:
+    async def check(principal: CurrentPrincipal) -> Principal:
         if principal.role not in allowed:
             names = ", ".join(sorted(r.value for r in allowed))
             raise Forbidden("role_not_allowed", f"This needs one of these roles: {names}.")
@@ -105,7 +167,7 @@ def require(*roles: Role):
     return Depends(check)
 
 
-def idempotency_key(
+async def idempotency_key(
     key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
 ) -> str | None:
     return key
@@ -131,7 +193,7 @@ class Scope:
         raise NotFound("not_found", f"No such {what}.")
 
 
-def _scope(principal: OptionalPrincipal) -> Scope:
+async def _scope(principal: OptionalPrincipal) -> Scope:
     return Scope(principal)
 
 

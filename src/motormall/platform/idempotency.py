@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String, delete
+from sqlalchemy import JSON, Connection, Integer, String, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -72,9 +72,13 @@ def begin(session: Session, *, scope: str, key: str | None, body: Any) -> Replay
     return Replay(row.status_code or 200, row.response)
 
 
-def known(session: Session, *, scope: str, key: str | None) -> bool:
+def known(session: Session | Connection, *, scope: str, key: str | None) -> bool:
     """Whether `key` was used before in `scope` (its stored reply must then be replayed)."""
-    return key is not None and session.get(IdempotencyRecord, (scope, key)) is not None
+    if key is None:
+        return False
+    table = IdempotencyRecord.__table__
+    found = select(table.c.key).where(table.c.scope == scope, table.c.key == key)
+    return session.execute(found).first() is not None
 
 
 def finish(session: Session, *, scope: str, key: str | None, status_code: int, body: Any) -> None:

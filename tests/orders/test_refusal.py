@@ -1,0 +1,60 @@
+"""A buyer for a car that is already gone is refused from a read: no write transaction is
+begun (so a flash sale's losers never queue for SQLite's write lock), nothing is written."""
+
+from sqlalchemy import event
+
+from motormall.platform.auth import Role, create_user
+from tests import factories as f
+from tests.orders.helpers import reserve, setup
+
+
+def _second_buyer(db, client):
+    with db.transaction() as s:
+        create_user(s, email="late@test.dev", password=f.PASSWORD, role=Role.customer)
+    return f.token(client, "late@test.dev")
+
+
+class Watch:
+    """Transactions begun and statements run on the engine while active."""
+
+    def __init__(self, engine):
+        self.engine, self.transactions, self.statements = engine, [], []
+
+    def _begin(self, conn):
+        self.transactions.append(conn.get_execution_options().get("sqlite_begin"))
+
+    def _execute(self, conn, cursor, statement, *args):
+        self.statements.append(statement.split(None, 1)[0].upper())
+
+    def __enter__(self):
+        event.listen(self.engine, "begin", self._begin)
+        event.listen(self.engine, "before_cursor_execute", self._execute)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "begin", self._begin)
+        event.remove(self.engine, "before_cursor_execute", self._execute)
+
+
+def test_a_buyer_for_a_taken_car_is_refused_without_a_write_transaction(db, client):
+    _, vins, buyer = setup(db, client, n_cars=1)
+    assert reserve(client, buyer, vins[0], key="k-first").status_code == 201
+    late = _second_buyer(db, client)
+    client.get("/api/v1/me", headers=late)  # the token is now known to this process
+
+    with Watch(db.engine) as watch:
+        r = reserve(client, late, vins[0], key="k-late")
+
+    assert r.status_code == 409 and r.json()["code"] == "vehicle_unavailable"
+    # only single-statement peeks: no write transaction (BEGIN IMMEDIATE on SQLite) at all
+    assert watch.transactions and set(watch.transactions) == {"NONE"}
+    assert {"INSERT", "UPDATE", "DELETE"}.isdisjoint(watch.statements)
+
+
+def test_a_repeat_of_a_winning_request_is_still_replayed_after_the_car_is_taken(db, client):
+    _, vins, buyer = setup(db, client, n_cars=1)
+    first = reserve(client, buyer, vins[0], key="k-1")
+    again = reserve(client, buyer, vins[0], key="k-1")
+    assert first.status_code == again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"]
