@@ -198,10 +198,11 @@ def test_every_event_kind_has_a_readable_word():
 
     kinds = {c.type for c in _event_classes() if isinstance(c.__dict__.get("type"), str)}
     # kinds named at run time: a lead's steps and a payment's purposes
+    from motormall.leads.service import EVENT_TYPES
     from motormall.payments.models import Purpose
 
-    kinds |= {f"lead.{k}" for k in ("contacted", "test_drive_booked", "quoted", "won", "lost")}
-    kinds |= {"lead.note"} | {f"payment.{p.value}_received" for p in Purpose}
+    kinds |= {f"lead.{k}" for k in (*EVENT_TYPES, "inquiry_repeated")}
+    kinds |= {f"payment.{p.value}_received" for p in Purpose}
     assert len(kinds) > 40
     assert sorted(kinds - EVENT_WORDS.keys()) == []
     assert event_word("order.something_new") == "Order"

@@ -73,7 +73,9 @@ def _due(p: profile.Profile, now: dt.datetime) -> dict:
     }
 
 
-def _timeline(session: Session, who: Principal, customer_id: str, before: int | None):
+def _timeline(
+    session: Session, who: Principal, customer_id: str, before: int | None, p: profile.Profile
+):
     rows = timeline.read(session, who, customer_id, limit=PER_PAGE + 1, before_id=before)
     more = len(rows) > PER_PAGE
     rows = rows[:PER_PAGE]
@@ -83,10 +85,20 @@ def _timeline(session: Session, who: Principal, customer_id: str, before: int | 
             select(Dealer).where(Dealer.id.in_({r.dealer_id for r in rows if r.dealer_id}))
         )
     }
+    # which car a lead, drive or order line is about, where the event itself does not say
+    vin_of = {
+        (kind, x["id"]): x["vin"]
+        for kind, xs in (("lead", p.open_leads), ("test_drive", p.test_drives), ("order", p.orders))
+        for x in xs
+        if x.get("vin")
+    }
     items = []
     for r in rows:
         payload = r.payload if isinstance(r.payload, dict) else {}
         money = next((payload[k] for k in MONEY_KEYS if payload.get(k)), None)
+        note = str(payload.get("note") or "")
+        if r.type == "lead.inquiry_repeated":  # "web: text": the channel code is no reading
+            note = note.partition(": ")[2]
         items.append(
             {
                 "id": r.id,
@@ -94,9 +106,11 @@ def _timeline(session: Session, who: Principal, customer_id: str, before: int | 
                 "kind": r.type,
                 "word": event_word(r.type),
                 "dealer": dealers.get(r.dealer_id),
-                "vin": payload.get("vin") or (r.entity_id if r.entity_type == "vehicle" else None),
+                "vin": payload.get("vin")
+                or (r.entity_id if r.entity_type == "vehicle" else None)
+                or vin_of.get((r.entity_type, r.entity_id)),
                 "money": money,
-                "note": payload.get("note") or "",
+                "note": note,
             }
         )
     return items, (items[-1]["id"] if more else None)
@@ -108,7 +122,7 @@ def _customer_page(request: Request, session: Session, who: Principal, customer_
         p = profile.read(session, who, customer_id, now=now)
     except NotFound:
         return render(request, "not_found.html", status_code=404)
-    events, older = _timeline(session, who, customer_id, before)
+    events, older = _timeline(session, who, customer_id, before, p)
     vins = (
         set(p.cars)
         | {x["vin"] for x in p.orders + p.test_drives + p.open_leads if x.get("vin")}

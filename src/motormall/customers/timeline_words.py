@@ -15,6 +15,7 @@ EVENT_WORDS = {
     "customer.unmerged": N_("Merge of accounts undone"),
     "membership.joined": N_("Joined the membership"),
     "lead.assigned": N_("Inquiry passed to a dealer"),
+    "lead.inquiry_repeated": N_("Asked the dealer again"),
     "lead.contacted": N_("Dealer got in touch"),
     "lead.test_drive_booked": N_("Dealer arranged a test drive"),
     "lead.quoted": N_("Dealer quoted a price"),
