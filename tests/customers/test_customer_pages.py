@@ -215,3 +215,24 @@ def test_customer_page_speaks_chinese(client, db, lang):
     _login(client, "admin@test.dev")
     page = client.get(f"/oem/customers/{buyer_id}?lang={lang}").text
     assert "预订了一辆车" in page and "时间线" in page
+
+
+def test_a_late_instalment_is_at_the_top_of_the_dealers_page(client, db):
+    from motormall.finance.models import Instalment
+    from tests.finance.test_collections import _contracted
+
+    net, buyer, order, admin, _ = _contracted(client, db)
+    with db.transaction() as s:
+        s.execute(
+            update(Instalment)
+            .where(Instalment.order_id == order["id"], Instalment.n == 1)
+            .values(status="late")
+        )
+    buyer_id = _buyer_id(db)
+    prof = client.get(f"/api/v1/customers/{buyer_id}/profile", headers=admin).json()
+    assert [i["status"] for i in prof["instalments"]][:2] == ["late", "upcoming"]
+    _login(client, "staff@test.dev")
+    page = client.get(f"/dealer/customers/{buyer_id}").text
+    due = page[page.index('id="due"') : page.index('id="orders"')]
+    assert "Instalment 1 is late" in due
+    assert "Instalment 2" not in due  # a month away and more: not due yet
