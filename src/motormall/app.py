@@ -30,6 +30,7 @@ from motormall.customers.merge_api import router as merge_router
 from motormall.customers.merge_pages import router as merge_pages_router
 from motormall.customers.pages import router as customer_pages_router
 from motormall.customers.passwords_api import router as password_router
+from motormall.customers.profile_pages import router as profile_pages_router
 from motormall.finance.api import router as finance_router
 from motormall.finance.contracts_api import router as contracts_router
 from motormall.finance.pages import router as finance_pages_router
@@ -134,6 +135,7 @@ def create_app(
     app.include_router(marketing_pages_router)
     app.include_router(customer_pages_router)
     app.include_router(merge_pages_router)
+    app.include_router(profile_pages_router)  # after it: /oem/customers/duplicates is no id
     app.include_router(identity_pages_router)
     app.include_router(vision_pages_router)
     app.include_router(finance_pages_router)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import phonenumbers
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from motormall.platform.auth import User
+from motormall.customers.merges import survivor_of
+from motormall.platform.auth import Role, User
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,46 @@ def contacts_of(session: Session, customer_ids) -> dict[str, Contact]:
         select(User.id, User.name, User.phone, User.email).where(User.id.in_(ids))
     )
     return {i: Contact(name=n or "", phone=p, email=e) for i, n, p, e in rows}
+
+
+@dataclass(frozen=True)
+class Found:
+    account_id: str
+    customer_id: str  # the account it stands under now (itself, or the one it was merged into)
+    contact: Contact
+
+
+def find_customers(session: Session, text: str, *, limit: int = 20) -> list[Found]:
+    """Customer accounts with this e-mail (trimmed, any case) or this phone (any way of
+    writing it that normalises to the same E.164 number): the carmaker's look-up."""
+    text = text.strip()
+    phone = normalise_phone(text)
+    match = func.lower(func.trim(User.email)) == text.lower()
+    if phone is not None:
+        match = or_(match, User.phone == phone)
+    rows = session.execute(
+        select(User.id, User.name, User.phone, User.email)
+        .where(User.role == Role.customer.value, match)
+        .order_by(User.id)
+        .limit(limit)
+    )
+    return [
+        Found(
+            account_id=i,
+            customer_id=_standing(session, i),
+            contact=Contact(name=n or "", phone=p, email=e),
+        )
+        for i, n, p, e in rows
+    ]
+
+
+def _standing(session: Session, account_id: str) -> str:
+    """The end of the account's chain of merges (merges of merges are allowed)."""
+    seen = {account_id}
+    while (survivor := survivor_of(session, account_id)) is not None and survivor not in seen:
+        seen.add(survivor)
+        account_id = survivor
+    return account_id
 
 
 def normalise_phone(value: str, region: str = "CN") -> str | None:

@@ -95,7 +95,7 @@ def read(session: Session, who: Principal, customer_id: str, *, now: dt.datetime
                     "created_at": o.created_at.isoformat(),
                 }
             )
-            out.instalments += _instalments(session, who, o.id, account)
+            out.instalments += _instalments(session, who, o.id, account, now.date())
         out.cases += [
             {
                 "id": c.id,
@@ -114,7 +114,9 @@ def read(session: Session, who: Principal, customer_id: str, *, now: dt.datetime
     return out
 
 
-def _instalments(session: Session, who: Principal, order_id: str, account: str) -> list[dict]:
+def _instalments(
+    session: Session, who: Principal, order_id: str, account: str, today: dt.date
+) -> list[dict]:
     try:
         _, contract = contracts.contract_for(session, who, order_id)
     except NotFound:
@@ -127,6 +129,8 @@ def _instalments(session: Session, who: Principal, order_id: str, account: str) 
             "n": i.n,
             "due_date": i.due_date.isoformat(),
             "amount": str(contracts.amount_of(i)),
+            # paid, late, due (within a month), upcoming: what a dealer chases first
+            "status": contracts.shown_status(i, today),
         }
         for i in contracts.instalments_of(session, contract.id)
     ]

@@ -69,7 +69,19 @@ def lead_page(lead_id: str, request: Request, session: ReadSession):
     except DomainError:
         return render(request, "not_found.html", status_code=404)
     lead = lead_out(session, raw, who)
-    return render(request, "lead.html", lead=lead, dealer=session.get(Dealer, raw.dealer_id))
+    # staff reading a lead can open the whole customer (their own dealings, for a dealer)
+    customer_page = None
+    if who.is_admin:
+        customer_page = f"/oem/customers/{raw.customer_id}"
+    elif who.is_dealer:
+        customer_page = f"/dealer/customers/{raw.customer_id}"
+    return render(
+        request,
+        "lead.html",
+        lead=lead,
+        dealer=session.get(Dealer, raw.dealer_id),
+        customer_page=customer_page,
+    )
 
 
 @router.get("/leads")
@@ -97,6 +109,7 @@ def _inbox(request, session, who, *, status_code=200, error=None, confirm=None):
         "dealer_leads.html",
         status_code=status_code,
         leads=leads,
+        customer_of={x.id: x.customer_id for x in raw},
         error=error,
         confirm=confirm,
     )

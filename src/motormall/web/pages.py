@@ -440,7 +440,12 @@ def _dealer_home(request, session, principal, report=None, error=None, status_co
         for v in session.scalars(select(Vehicle).where(Vehicle.vin.in_([o.vin for o in waiting])))
     }
     handovers = [
-        {"o": order_out(session, o), "who": contacts.get(o.customer_id), "car": cars.get(o.vin)}
+        {
+            "o": order_out(session, o),
+            "who": contacts.get(o.customer_id),
+            "customer_id": o.customer_id,
+            "car": cars.get(o.vin),
+        }
         for o in waiting
     ]
     recent = [
