@@ -57,6 +57,12 @@ def _roll_back_and_close(session: Session) -> None:
         session.close()
 
 
+def _untouched(session: Session) -> bool:
+    """Nothing began and nothing waits to be written: ending it is no I/O (a buyer refused
+    from `Database.peek` alone never touches the request's session)."""
+    return not (session.in_transaction() or session.new or session.dirty or session.deleted)
+
+
 async def _write_session(db: Annotated[Database, Depends(_database)]) -> AsyncIterator[Session]:
     """The request's unit of work (as `Database.transaction`): commits after the route
     returns, rolls back on any error; one thread hop for the end, none for the start (a
@@ -65,9 +71,15 @@ async def _write_session(db: Annotated[Database, Depends(_database)]) -> AsyncIt
     try:
         yield session
     except BaseException:
-        await run_in_threadpool(_roll_back_and_close, session)
+        if _untouched(session):
+            session.close()
+        else:
+            await run_in_threadpool(_roll_back_and_close, session)
         raise
-    await run_in_threadpool(_commit_and_close, session)
+    if _untouched(session):
+        session.close()
+    else:
+        await run_in_threadpool(_commit_and_close, session)
 
 
 async def _read_session(db: Annotated[Database, Depends(_database)]) -> AsyncIterator[Session]:
@@ -75,7 +87,10 @@ async def _read_session(db: Annotated[Database, Depends(_database)]) -> AsyncIte
     try:
         yield session
     finally:
-        await run_in_threadpool(session.close)  # ends the transaction; loaded objects stay
+        if _untouched(session):
+            session.close()
+        else:
+            await run_in_threadpool(session.close)  # ends the transaction; loaded objects stay
 
 
 async def _replica_session(db: Annotated[Database, Depends(_database)]) -> AsyncIterator[Session]:
@@ -83,7 +98,10 @@ async def _replica_session(db: Annotated[Database, Depends(_database)]) -> Async
     try:
         yield session
     finally:
-        await run_in_threadpool(session.close)
+        if _untouched(session):
+            session.close()
+        else:
+            await run_in_threadpool(session.close)
 
 
 DbSession = Annotated[Session, Depends(_write_session, scope="function")]
