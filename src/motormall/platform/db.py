@@ -8,6 +8,7 @@ failing or silently losing updates. Read-only work may opt out with `sqlite_begi
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -56,6 +57,10 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+HOLDS_WRITER_TURN = "motormall_writer_turn"
+WRITER_QUEUE_S = 10  # then SQLite's own busy timeout (30 s) takes over
+
+
 def make_engine(url: str, *, pool_size: int = 16) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
@@ -88,11 +93,38 @@ def make_engine(url: str, *, pool_size: int = 16) -> Engine:
         dbapi_conn.execute("PRAGMA foreign_keys=ON")
         dbapi_conn.execute("PRAGMA busy_timeout=30000")
 
+    # This process's writers wait for each other here, woken the moment the writer before
+    # them commits; left to SQLite's busy handler they would poll, sleeping up to 100 ms
+    # between tries, and a burst of buyers would see seconds of tail latency. Other
+    # processes (a CLI, a second server) still meet at SQLite's own lock.
+    writers = threading.Lock()
+
+    def _let_writers_on(info) -> None:
+        if info.pop(HOLDS_WRITER_TURN, False):
+            writers.release()
+
     @event.listens_for(engine, "begin")
     def _begin(conn):
         mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
-        if mode != "NONE":  # NONE: each statement is its own transaction (`Database.peek`)
+        if mode == "NONE":  # each statement is its own transaction (`Database.peek`)
+            return
+        if mode == "IMMEDIATE" and writers.acquire(timeout=WRITER_QUEUE_S):
+            conn.info[HOLDS_WRITER_TURN] = True
+        try:
             conn.exec_driver_sql("BEGIN " + mode)
+        except BaseException:
+            _let_writers_on(conn.info)
+            raise
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _end(conn):
+        _let_writers_on(conn.info)
+
+    @event.listens_for(engine.pool, "checkin")
+    def _returned(_dbapi_conn, record):
+        if record is not None:  # a transaction the pool itself ended
+            _let_writers_on(record.info)
 
     return engine
 
