@@ -250,19 +250,8 @@ def book(
     start = _check_start(dealer, sched, start, now)
     drive = service.add_with_code(
         session,
-        lambda code: TestDrive(
-            code=code,
-            kind="dealer",
-            status="booked",
-            customer_id=who.user_id,
-            vehicle_id=vehicle.id,
-            vin=vehicle.vin,
-            brand_id=vehicle.brand_id,
-            model_id=vehicle.model_id,
-            dealer_id=dealer.id,
-            start_at=start,
-            ends_at=start + sched.length,
-            created_at=now,
+        service.booked(
+            who, vehicle, kind="dealer", start=start, ends_at=start + sched.length, now=now
         ),
     )
     _hold(session, drive, sched, start)

@@ -22,6 +22,26 @@ from motormall.testdrives.models import CarSlot, DealerSlot, TestDrive
 CODE_TRIES = 5  # 31^8 codes: a second collision in a row means something else is wrong
 
 
+def booked(who: Principal, vehicle, *, kind: str, start, ends_at, now, **extra):
+    """What `add_with_code` builds: `who`'s booked drive of `vehicle` (its dealer's) under a
+    code; `extra`: the kind's own columns."""
+    return lambda code: TestDrive(
+        code=code,
+        kind=kind,
+        status="booked",
+        customer_id=who.user_id,
+        vehicle_id=vehicle.id,
+        vin=vehicle.vin,
+        brand_id=vehicle.brand_id,
+        model_id=vehicle.model_id,
+        dealer_id=vehicle.dealer_id,
+        start_at=start,
+        ends_at=ends_at,
+        created_at=now,
+        **extra,
+    )
+
+
 def add_with_code(
     session: Session,
     make: Callable[[str], TestDrive],

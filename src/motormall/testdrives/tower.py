@@ -211,20 +211,14 @@ def book(
     # two bookings at once: the live-drive index decides, and the loser is told why
     drive = service.add_with_code(
         session,
-        lambda code: TestDrive(
-            code=code,
+        service.booked(
+            who,
+            vehicle,
             kind="tower",
-            status="booked",
-            customer_id=who.user_id,
-            vehicle_id=vehicle.id,
-            vin=vehicle.vin,
-            brand_id=vehicle.brand_id,
-            model_id=vehicle.model_id,
-            dealer_id=vehicle.dealer_id,
-            tower_id=vehicle.tower_id,
-            start_at=start,
+            start=start,
             ends_at=start + dt.timedelta(days=days),
-            created_at=now,
+            now=now,
+            tower_id=vehicle.tower_id,
             challenge=_new_challenge(),
             mismatches=0,
             overdue_stage=0,
