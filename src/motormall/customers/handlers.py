@@ -4,8 +4,8 @@ behind who may read the customer's timeline."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from motormall.aftersales.events import ServiceBooked
@@ -26,20 +26,11 @@ def remember_dealers(session: Session, event: Event) -> None:
 
 
 def link_dealer(session: Session, customer_id: str, dealer_id: int, *, via: str, at=None) -> None:
-    """Idempotent: the first dealing is kept; a concurrent insert of the same pair is fine."""
-    known = session.scalar(
-        select(CustomerDealer.dealer_id).where(
-            CustomerDealer.customer_id == customer_id, CustomerDealer.dealer_id == dealer_id
-        )
+    """Idempotent: the first dealing is kept, and a concurrent insert of the same pair is
+    fine: one INSERT that does nothing on a conflict (no read first, no savepoint)."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        insert(CustomerDealer)
+        .values(customer_id=customer_id, dealer_id=dealer_id, via=via, since=at or utcnow())
+        .on_conflict_do_nothing(index_elements=["customer_id", "dealer_id"])
     )
-    if known is not None:
-        return
-    try:
-        with session.begin_nested():
-            session.add(
-                CustomerDealer(
-                    customer_id=customer_id, dealer_id=dealer_id, via=via, since=at or utcnow()
-                )
-            )
-    except IntegrityError:
-        pass  # another transaction linked them first
