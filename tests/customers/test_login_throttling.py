@@ -151,3 +151,20 @@ def test_registration_is_throttled_per_address(client, db, settings):
     r = client.post("/api/v1/auth/register", json={**new, "email": "a@test.dev"})
     problem(r, 429, "too_many_requests")
     assert int(r.headers["retry-after"]) > 0
+
+
+def test_behind_our_own_proxy_each_caller_has_its_own_address_budget(client, db, settings):
+    """With MOTORMALL_TRUST_PROXY every request comes from the balancer: the address that
+    counts is the one the balancer adds to X-Forwarded-For (right-most), so a guesser does
+    not lock out everyone else behind it."""
+    f.network(db)
+    settings.trust_proxy = True
+    settings.login_address_failures_allowed = 4
+    guesser = {"X-Forwarded-For": "198.51.100.7"}
+    for i in range(4):
+        problem(_guess(client, f"someone{i}@test.dev", guesser), 401, "invalid_credentials")
+    problem(_login(client, headers=guesser), 429, "too_many_failed_logins")
+    # what the client itself wrote before the balancer's entry is not believed
+    spoofed = {"X-Forwarded-For": "203.0.113.9, 198.51.100.7"}
+    problem(_login(client, headers=spoofed), 429, "too_many_failed_logins")
+    assert _login(client, headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 200

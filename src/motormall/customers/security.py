@@ -23,8 +23,10 @@ from motormall.platform.auth import (
     issue_token,
     login_limits,
 )
+from motormall.platform.config import get_settings
 from motormall.platform.db import utcnow
 from motormall.platform.errors import RateLimited, Unauthenticated
+from motormall.platform.http import client_ip
 from motormall.platform.origin import Origin, record_staff
 
 DEVICE_COOKIE = "mm_device"
@@ -40,7 +42,16 @@ class Login:
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The caller's address as the edge sees it: behind our own proxy (MOTORMALL_TRUST_PROXY)
+    the one it put in X-Forwarded-For, not the proxy's, or every login would share one
+    address's failure budget."""
+    settings = getattr(request.app.state, "settings", None) or get_settings()
+    forwarded = request.headers.get("x-forwarded-for")
+    return client_ip(
+        request.scope,
+        forwarded.encode("latin-1") if forwarded else None,
+        trust_proxy=settings.trust_proxy,
+    )
 
 
 def device_token_of(request: Request) -> str | None:
