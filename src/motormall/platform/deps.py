@@ -57,10 +57,14 @@ def _roll_back_and_close(session: Session) -> None:
         session.close()
 
 
-def _untouched(session: Session) -> bool:
-    """Nothing began and nothing waits to be written: ending it is no I/O (a buyer refused
-    from `Database.peek` alone never touches the request's session)."""
-    return not (session.in_transaction() or session.new or session.dirty or session.deleted)
+async def _end(session: Session, finish) -> None:
+    """End the request's session: one that nothing began and nothing waits to be written on
+    is closed here, no I/O (a buyer refused from `Database.peek` alone never touches it);
+    any other is finished by `finish` on a worker thread."""
+    if session.in_transaction() or session.new or session.dirty or session.deleted:
+        await run_in_threadpool(finish, session)
+    else:
+        session.close()
 
 
 async def _write_session(db: Annotated[Database, Depends(_database)]) -> AsyncIterator[Session]:
@@ -71,15 +75,9 @@ async def _write_session(db: Annotated[Database, Depends(_database)]) -> AsyncIt
     try:
         yield session
     except BaseException:
-        if _untouched(session):
-            session.close()
-        else:
-            await run_in_threadpool(_roll_back_and_close, session)
+        await _end(session, _roll_back_and_close)
         raise
-    if _untouched(session):
-        session.close()
-    else:
-        await run_in_threadpool(_commit_and_close, session)
+    await _end(session, _commit_and_close)
 
 
 async def _read_session(db: Annotated[Database, Depends(_database)]) -> AsyncIterator[Session]:
@@ -87,10 +85,7 @@ async def _read_session(db: Annotated[Database, Depends(_database)]) -> AsyncIte
     try:
         yield session
     finally:
-        if _untouched(session):
-            session.close()
-        else:
-            await run_in_threadpool(session.close)  # ends the transaction; loaded objects stay
+        await _end(session, Session.close)  # ends the transaction; loaded objects stay
 
 
 async def _replica_session(db: Annotated[Database, Depends(_database)]) -> AsyncIterator[Session]:
@@ -98,10 +93,7 @@ async def _replica_session(db: Annotated[Database, Depends(_database)]) -> Async
     try:
         yield session
     finally:
-        if _untouched(session):
-            session.close()
-        else:
-            await run_in_threadpool(session.close)
+        await _end(session, Session.close)
 
 
 DbSession = Annotated[Session, Depends(_write_session, scope="function")]
