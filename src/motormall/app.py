@@ -183,6 +183,7 @@ def create_app(
         trust_proxy=settings.trust_proxy,
         session_cookie=SESSION_COOKIE,
         page_error=web_errors.edge_page,
+        gated_by_route=frozenset({("POST", "/api/v1/orders")}),
     )
     return app
 

@@ -15,10 +15,11 @@ def _second_buyer(db, client):
 
 
 class Watch:
-    """Transactions begun and statements run on the engine while active."""
+    """Transactions begun and statements run on the database's engines while active."""
 
-    def __init__(self, engine):
-        self.engine, self.transactions, self.statements = engine, [], []
+    def __init__(self, db):
+        self.engines = [e for e in (db.engine, db.loop_engine) if e is not None]
+        self.transactions, self.statements = [], []
 
     def _begin(self, conn):
         self.transactions.append(conn.get_execution_options().get("sqlite_begin"))
@@ -27,13 +28,15 @@ class Watch:
         self.statements.append(statement.split(None, 1)[0].upper())
 
     def __enter__(self):
-        event.listen(self.engine, "begin", self._begin)
-        event.listen(self.engine, "before_cursor_execute", self._execute)
+        for engine in self.engines:
+            event.listen(engine, "begin", self._begin)
+            event.listen(engine, "before_cursor_execute", self._execute)
         return self
 
     def __exit__(self, *exc):
-        event.remove(self.engine, "begin", self._begin)
-        event.remove(self.engine, "before_cursor_execute", self._execute)
+        for engine in self.engines:
+            event.remove(engine, "begin", self._begin)
+            event.remove(engine, "before_cursor_execute", self._execute)
 
 
 def test_a_buyer_for_a_taken_car_is_refused_without_a_write_transaction(db, client):
@@ -42,7 +45,7 @@ def test_a_buyer_for_a_taken_car_is_refused_without_a_write_transaction(db, clie
     late = _second_buyer(db, client)
     client.get("/api/v1/me", headers=late)  # the token is now known to this process
 
-    with Watch(db.engine) as watch:
+    with Watch(db) as watch:
         r = reserve(client, late, vins[0], key="k-late")
 
     assert r.status_code == 409 and r.json()["code"] == "vehicle_unavailable"

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from motormall.app import create_app
-from motormall.platform.http import REQUESTS
+from motormall.platform.http import REQUESTS, EdgeMiddleware
 from motormall.vision import intake
 from tests import factories as f
 from tests.catalog.test_api import problem
@@ -163,3 +163,54 @@ def test_personal_replies_are_not_stored_by_caches(client, db):
     assert "no-store" not in client.get("/api/v1/vehicles").headers.get("cache-control", "")
     client.cookies.set("mm_session", "anything")
     assert client.get("/").headers["cache-control"] == "no-store"
+
+
+def test_a_route_that_takes_its_own_slot_is_let_in_while_the_slots_are_taken():
+    """`gated_by_route`: a flash sale's refused buyers must not queue behind its writers."""
+
+    async def main():
+        slow_in, release = asyncio.Event(), asyncio.Event()
+        seen = {}
+
+        async def inner(scope, receive, send):
+            if scope["path"] == "/slow":
+                slow_in.set()
+                await release.wait()
+            if scope["path"] == "/mine":
+                seen["slot_free"] = not scope["state"]["in_flight"].locked()
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+
+        edge = EdgeMiddleware(
+            inner,
+            max_body_bytes=1_000,
+            max_in_flight=1,
+            gated_by_route=frozenset({("POST", "/mine")}),
+        )
+
+        async def call(method, path):
+            statuses = []
+
+            async def receive():
+                return {"type": "http.request", "body": b"", "more_body": False}
+
+            async def send(message):
+                if message["type"] == "http.response.start":
+                    statuses.append(message["status"])
+
+            scope = {"type": "http", "method": method, "path": path, "headers": []}
+            await edge(scope, receive, send)
+            return statuses[0]
+
+        slow = asyncio.ensure_future(call("GET", "/slow"))
+        await slow_in.wait()  # the one slot is taken
+        assert await asyncio.wait_for(call("POST", "/mine"), 5) == 200
+        assert seen["slot_free"] is False  # the route's own slot would wait for /slow
+        other = asyncio.ensure_future(call("GET", "/other"))
+        await asyncio.sleep(0.2)
+        assert not other.done()  # any other route waits at the edge
+        release.set()
+        assert await slow == 200 and await asyncio.wait_for(other, 5) == 200
+
+    with ThreadPoolExecutor(max_workers=1) as runner:  # Playwright may own this thread's loop
+        runner.submit(asyncio.run, main()).result()

@@ -4,15 +4,13 @@ behind who may read the customer's timeline."""
 
 from __future__ import annotations
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from motormall.aftersales.events import ServiceBooked
 from motormall.customers.models import CustomerDealer
 from motormall.leads.events import LeadAssigned
 from motormall.orders.events import OrderReserved
-from motormall.platform.db import utcnow
+from motormall.platform.db import insert_for, utcnow
 from motormall.platform.events import Event, handles
 from motormall.testdrives.events import TestDriveBooked
 
@@ -28,9 +26,8 @@ def remember_dealers(session: Session, event: Event) -> None:
 def link_dealer(session: Session, customer_id: str, dealer_id: int, *, via: str, at=None) -> None:
     """Idempotent: the first dealing is kept, and a concurrent insert of the same pair is
     fine: one INSERT that does nothing on a conflict (no read first, no savepoint)."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     session.execute(
-        insert(CustomerDealer)
+        insert_for(session)(CustomerDealer)
         .values(customer_id=customer_id, dealer_id=dealer_id, via=via, since=at or utcnow())
         .on_conflict_do_nothing(index_elements=["customer_id", "dealer_id"])
     )

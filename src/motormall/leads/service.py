@@ -625,11 +625,14 @@ def credited_dealer(
 ) -> int | None:
     """The dealer that worked this customer's lead: the newest not-lost lead on the model,
     else on the brand."""
-    base = select(Lead.dealer_id).where(
-        Lead.customer_id == customer_id, Lead.status != LeadStatus.lost.value
+    on_model = Lead.model_id == model_id
+    return session.scalar(
+        select(Lead.dealer_id)
+        .where(
+            Lead.customer_id == customer_id,
+            Lead.status != LeadStatus.lost.value,
+            on_model | (Lead.brand_id == brand_id),
+        )
+        .order_by(case((on_model, 0), else_=1), Lead.created_at.desc())
+        .limit(1)
     )
-    for extra in (Lead.model_id == model_id, Lead.brand_id == brand_id):
-        dealer_id = session.scalar(base.where(extra).order_by(Lead.created_at.desc()).limit(1))
-        if dealer_id is not None:
-            return dealer_id
-    return None

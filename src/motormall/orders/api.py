@@ -6,7 +6,8 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy import select
 
 from motormall.catalog.models import Dealer, Tower
 from motormall.orders import schemas, service
@@ -28,6 +29,7 @@ from motormall.platform.deps import (
     require,
 )
 from motormall.platform.errors import Forbidden, Invalid
+from motormall.platform.http import in_flight
 from motormall.platform.money import MoneyOut
 
 router = APIRouter(tags=["orders"])
@@ -38,14 +40,16 @@ IdempotencyKey = Annotated[str | None, Depends(idempotency_key)]
 def order_out(session, order: Order) -> schemas.OrderOut:
     intents = payments.intents_of(session, order.id)
     paid = payments.paid_total(session, order.id, intents=intents)
+    # one read for both codes (a loaded Dealer would also fetch its brands)
+    wanted = {order.delivery_dealer_id, order.credited_dealer_id} - {None}
+    codes = dict(session.execute(select(Dealer.id, Dealer.code).where(Dealer.id.in_(wanted))).all())
     if order.delivery_tower_id:
         delivery = schemas.Delivery(
-            kind="tower", code=session.get(Tower, order.delivery_tower_id).code
+            kind="tower",
+            code=session.scalar(select(Tower.code).where(Tower.id == order.delivery_tower_id)),
         )
     else:
-        delivery = schemas.Delivery(
-            kind="dealer", code=session.get(Dealer, order.delivery_dealer_id).code
-        )
+        delivery = schemas.Delivery(kind="dealer", code=codes[order.delivery_dealer_id])
     ended = order.status in {s.value for s in ENDED}
     due = Decimal("0.00") if ended else max(order.price - paid, Decimal("0.00"))
 
@@ -66,10 +70,7 @@ def order_out(session, order: Order) -> schemas.OrderOut:
             service.down_payment_due(order) if order.status == "contracted" else Decimal("0.00")
         ),
         delivery=delivery,
-        # usually the delivering dealer, already in the session: no query
-        credited_dealer=(
-            session.get(Dealer, order.credited_dealer_id).code if order.credited_dealer_id else None
-        ),
+        credited_dealer=codes.get(order.credited_dealer_id),
         expires_at=order.expires_at.isoformat() if order.expires_at else None,
         created_at=order.created_at.isoformat(),
         handed_over_at=order.handed_over_at.isoformat() if order.handed_over_at else None,
@@ -92,9 +93,9 @@ def order_out(session, order: Order) -> schemas.OrderOut:
     response_model=schemas.OrderOut,
     responses={409: {"description": "vehicle_unavailable"}},
 )
-def create_order(
+async def create_order(
+    request: Request,
     body: schemas.OrderIn,
-    session: DbSession,
     who: Customer,
     settings: AppSettings,
     key: IdempotencyKey,
@@ -103,31 +104,38 @@ def create_order(
     """Reserve a vehicle by VIN. It is held until `expires_at`; pay the deposit before then.
     Send an `Idempotency-Key` so a retried request never makes a second order."""
     scope = f"{who.user_id}:POST /orders"
-    with db.peek() as peek:  # refuse a plainly taken car without a write or its lock
-        if service.plainly_unavailable(peek, body.vin, now=utcnow()) and not idempotency.known(
-            peek, scope=scope, key=key
-        ):
+    # a plainly taken car is refused in one read, without a worker thread, a write or its lock
+    if await db.glance(
+        service.plainly_unavailable, body.vin, now=utcnow(), key_scope=scope, key=key
+    ):
+        raise service.unavailable(body.vin.strip().upper())
+
+    def reserve_once(session):
+        # first, under the writer's lock: a queue of buyers for one car is refused in a read
+        if service.plainly_unavailable(session, body.vin, now=utcnow(), key_scope=scope, key=key):
             raise service.unavailable(body.vin.strip().upper())
-
-    def work():
-        req = service.ReserveRequest(
-            vin=body.vin,
-            product=body.product,
-            delivery_dealer=body.delivery_dealer,
-            term_months=body.term_months,
-            down_payment=body.down_payment,
-            coupon=body.coupon,
+        return idempotency.respond(
+            session,
+            scope=scope,
+            key=key,
+            body=body.model_dump(mode="json"),
+            work=lambda: _reserve(session, who, body, settings),
         )
-        order = service.reserve(session, who, req, now=utcnow(), settings=settings)
-        return order_out(session, order).model_dump(mode="json")
 
-    return idempotency.respond(
-        session,
-        scope=scope,
-        key=key,
-        body=body.model_dump(mode="json"),
-        work=work,
+    return await db.write_now(reserve_once, slot=in_flight(request))
+
+
+def _reserve(session, who: Principal, body: schemas.OrderIn, settings) -> dict:
+    req = service.ReserveRequest(
+        vin=body.vin,
+        product=body.product,
+        delivery_dealer=body.delivery_dealer,
+        term_months=body.term_months,
+        down_payment=body.down_payment,
+        coupon=body.coupon,
     )
+    order = service.reserve(session, who, req, now=utcnow(), settings=settings)
+    return order_out(session, order).model_dump(mode="json")
 
 
 @router.get("/orders", response_model=schemas.OrderList)

@@ -12,9 +12,9 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from motormall.catalog import stock
 from motormall.catalog.models import Dealer, Tower, Vehicle, VehicleStatus
@@ -26,9 +26,10 @@ from motormall.orders import rules
 from motormall.orders.models import Order
 from motormall.orders.rules import LIVE, OrderStatus
 from motormall.payments import service as payments
-from motormall.platform import audit, events
+from motormall.platform import audit, events, idempotency
 from motormall.platform.auth import Principal, Role, User, new_id
 from motormall.platform.config import Settings
+from motormall.platform.db import is_sqlite
 from motormall.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from motormall.platform.money import parse_amount
 
@@ -61,7 +62,8 @@ def check_order_limit(session: Session, customer_id: str, *, now: dt.datetime, l
     """At most `limit` cars held per customer (one client reserved 25 in 0.6 s). The buyer's
     own user row is locked first, so two reserves by one buyer take turns and cannot both
     pass the count (SQLite's BEGIN IMMEDIATE already serialises writers)."""
-    session.execute(select(User.id).where(User.id == customer_id).with_for_update())
+    if not is_sqlite(session):
+        session.execute(select(User.id).where(User.id == customer_id).with_for_update())
     held = session.scalar(
         select(func.count())
         .select_from(Order)
@@ -94,11 +96,12 @@ def reserve(
     `from_test_drive`: the buyer has the car on a test drive (the caller, testdrives, checked
     that): its `test_drive` hold becomes this order's, so the car is never free in between."""
     vin = normalise_vin(req.vin)
-    vehicle = session.scalar(select(Vehicle).where(Vehicle.vin == vin))
+    # the car's own columns only: its trim, dealer and tower would be joined in otherwise
+    vehicle = session.scalar(select(Vehicle).where(Vehicle.vin == vin).options(lazyload("*")))
     if vehicle is None or vehicle.status == VehicleStatus.withdrawn:
         raise NotFound("vehicle_not_found", f"No vehicle with VIN {vin}.")
     _check_product(req)
-    dealer, tower = _delivery(session, req.delivery_dealer, vehicle)
+    dealer_id, tower_id = _delivery(session, req.delivery_dealer, vehicle)
     check_order_limit(session, who.user_id, now=now, limit=settings.max_live_orders)
 
     if from_test_drive:
@@ -130,8 +133,8 @@ def reserve(
     )
     if lead_dealer is not None:
         credited, reason = lead_dealer, "lead"
-    elif dealer is not None:
-        credited, reason = dealer.id, "delivery_dealer"
+    elif dealer_id is not None:
+        credited, reason = dealer_id, "delivery_dealer"
     else:
         credited, reason = vehicle.dealer_id, "stocking_dealer"
     order = Order(
@@ -147,8 +150,8 @@ def reserve(
         deposit=deposit,
         currency=vehicle.currency,
         coupon=req.coupon,
-        delivery_dealer_id=dealer.id if dealer else None,
-        delivery_tower_id=tower.id if tower else None,
+        delivery_dealer_id=dealer_id,
+        delivery_tower_id=tower_id,
         credited_dealer_id=credited,
         credit_reason=reason,
         expires_at=now + dt.timedelta(minutes=settings.order_hold_minutes),
@@ -156,9 +159,8 @@ def reserve(
         updated_at=now,
     )
     session.add(order)
-    try:
-        with session.begin_nested():
-            session.flush()
+    try:  # no savepoint: a refusal rolls the whole request back
+        session.flush()
     except IntegrityError:
         raise unavailable(vin) from None  # the live-order index caught a second hold
     _record(
@@ -177,27 +179,47 @@ def reserve(
     return order
 
 
-def plainly_unavailable(session: Session | Connection, vin: str, *, now: dt.datetime) -> bool:
-    """True when a read alone shows the car cannot be reserved (taken, and not by a lapsed
-    hold). Lets a flash sale's thousands of losers be refused without the write lock, in one
-    statement; the conditional UPDATE in `reserve` stays the guard for everyone else."""
+_vehicles, _orders = Vehicle.__table__, Order.__table__
+# Built once: SQLAlchemy keys its compiled-statement cache on the statement object, and
+# building this per call cost a refused buyer more than the read itself.
+_PLAINLY_TAKEN = select(
+    _vehicles.c.status,
+    select(_orders.c.id)
+    .where(
+        _orders.c.vehicle_id == _vehicles.c.id,
+        _orders.c.status == OrderStatus.reserved.value,
+        _orders.c.expires_at <= bindparam("now"),
+    )
+    .exists()
+    .label("lapsed"),
+    idempotency.KEY_USED.label("key_used"),
+).where(_vehicles.c.vin == bindparam("vin"))
+
+
+def plainly_unavailable(
+    conn: Session | Connection,
+    vin: str,
+    *,
+    now: dt.datetime,
+    key_scope: str | None = None,
+    key: str | None = None,
+) -> bool:
+    """True when one read shows this request cannot reserve the car: taken, not by a lapsed
+    hold, and not a repeat of an earlier request (a used `key` in `key_scope` replays its
+    reply). Lets a flash sale's thousands of losers be refused without the write lock; the
+    conditional UPDATE in `reserve` stays the guard for everyone else."""
     try:
         vin = normalise_vin(vin)
     except Invalid:
         return False
-    lapsed_hold = (
-        select(Order.id)
-        .where(
-            Order.vehicle_id == Vehicle.id,
-            Order.status == OrderStatus.reserved.value,
-            Order.expires_at <= now,
-        )
-        .exists()
-    )
-    row = session.execute(
-        select(Vehicle.status, lapsed_hold.label("lapsed")).where(Vehicle.vin == vin)
+    row = conn.execute(
+        _PLAINLY_TAKEN, {"vin": vin, "now": now, "key_scope": key_scope, "key": key}
     ).first()
-    if row is None or row.status in (VehicleStatus.available, VehicleStatus.withdrawn):
+    if (
+        row is None
+        or row.key_used
+        or row.status in (VehicleStatus.available, VehicleStatus.withdrawn)
+    ):
         return False
     return not (row.status == VehicleStatus.reserved and row.lapsed)
 
@@ -212,17 +234,17 @@ def _check_product(req: ReserveRequest) -> None:
         raise Invalid("invalid_term", "Hire purchase and lease need term_months from 6 to 84.")
 
 
-def _delivery(session: Session, choice: str | None, vehicle: Vehicle):
-    """The dealer or tower that hands the car over; by default where the car stands."""
+def _delivery(
+    session: Session, choice: str | None, vehicle: Vehicle
+) -> tuple[int | None, int | None]:
+    """The dealer or the tower (ids) that hands the car over; by default where it stands."""
     if not choice:
-        if vehicle.tower_id:
-            return None, session.get(Tower, vehicle.tower_id)
-        return session.get(Dealer, vehicle.dealer_id), None
+        return (None, vehicle.tower_id) if vehicle.tower_id else (vehicle.dealer_id, None)
     if choice.lower().startswith("tower:"):
         tower = session.scalar(select(Tower).where(Tower.code == choice[6:].upper()))
         if tower is None:
             raise Invalid("unknown_tower", f"No tower with code {choice[6:]!r}.")
-        return None, tower
+        return None, tower.id
     dealer = session.scalar(select(Dealer).where(Dealer.code == choice.upper()))
     if dealer is None:
         raise Invalid("unknown_dealer", f"No dealer with code {choice!r}.")
@@ -231,7 +253,7 @@ def _delivery(session: Session, choice: str | None, vehicle: Vehicle):
             "dealer_not_authorised",
             f"Dealer {dealer.code} does not sell this brand; pick another dealer.",
         )
-    return dealer, None
+    return dealer.id, None
 
 
 def _expire_lapsed_hold(session: Session, vehicle_id: int, *, now: dt.datetime) -> None:

@@ -149,7 +149,11 @@ async def _caller(
         if known is not None:
             request.state.principal = known
             return known
-    return await run_in_threadpool(_optional_principal, request, db, settings)
+    principal = await db.glance(
+        principal_for_token, token, now=utcnow(), cache_s=settings.token_cache_s
+    )
+    request.state.principal = principal
+    return principal
 
 
 async def _principal(principal: Annotated[Principal | None, Depends(_caller)]) -> Principal:

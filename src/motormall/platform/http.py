@@ -5,6 +5,7 @@ reply to an unhandled exception, access log lines as JSON, and Prometheus metric
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -62,6 +63,7 @@ class EdgeMiddleware:
         trust_proxy: bool = False,
         session_cookie: str = "mm_session",
         page_error: Callable[[dict, int, str, str], bytes | None] | None = None,
+        gated_by_route: frozenset[tuple[str, str]] = frozenset(),
     ):
         self.app = app
         # a page route's refusal as an HTML page in the reader's language (web/ supplies it;
@@ -77,6 +79,10 @@ class EdgeMiddleware:
         # to serialise their reply, and the worker stalls until the pool times out.
         self.max_in_flight = max_in_flight
         self._gate: asyncio.Semaphore | None = None
+        # (method, path) of routes that refuse most callers from a `Database.glance` on the
+        # event loop and take a slot (`in_flight(request)`) only for the part that needs a
+        # thread and a connection: a flash sale's losers must not queue behind its winners
+        self.gated_by_route = gated_by_route
         self.rate_rules = rate_rules or {}  # (method, path) → budget per client address
         self.limiter = AddressLimiter()
         # X-Forwarded-Proto/-For are believed only behind a proxy the operator vouches for
@@ -160,8 +166,12 @@ class EdgeMiddleware:
             else:
                 if self._gate is None:  # made lazily: it belongs to the server's event loop
                     self._gate = asyncio.Semaphore(self.max_in_flight)
-                async with self._gate:
+                if (scope["method"], scope["path"]) in self.gated_by_route:
+                    scope["state"]["in_flight"] = self._gate
                     await self.app(scope, capped_receive, send_wrapper)
+                else:
+                    async with self._gate:
+                        await self.app(scope, capped_receive, send_wrapper)
         except Exception:
             if not state["over_cap"]:
                 log.exception(json.dumps({"request_id": request_id, "error": "unhandled"}))
@@ -233,6 +243,11 @@ class EdgeMiddleware:
         if rule is None:
             return 0
         return self.limiter.hit(rule, self._client(scope, headers))
+
+
+def in_flight(request) -> contextlib.AbstractAsyncContextManager:
+    """The in-flight slot of a route the edge lets in ungated (`gated_by_route`)."""
+    return getattr(request.state, "in_flight", None) or contextlib.nullcontext()
 
 
 def client_ip(scope, forwarded_for: bytes | None, *, trust_proxy: bool) -> str:

@@ -12,11 +12,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import JSON, Connection, Integer, String, delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import JSON, Integer, String, bindparam, delete, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from motormall.platform.db import Base, UTCDateTime, utcnow
+from motormall.platform.db import Base, UTCDateTime, insert_for, utcnow
 from motormall.platform.errors import Invalid
 
 
@@ -30,6 +29,9 @@ class IdempotencyRecord(Base):
     status_code: Mapped[int | None] = mapped_column(Integer)
     response: Mapped[Any] = mapped_column(JSON, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+_keys = IdempotencyRecord.__table__
 
 
 @dataclass
@@ -53,17 +55,17 @@ def begin(session: Session, *, scope: str, key: str | None, body: Any) -> Replay
     if not 1 <= len(key) <= 200:
         raise Invalid("invalid_idempotency_key", "Idempotency-Key must be 1 to 200 characters.")
     digest = request_hash(body)
-    row = session.get(IdempotencyRecord, (scope, key), with_for_update=True)
-    if row is None:
-        try:
-            with session.begin_nested():
-                session.add(IdempotencyRecord(scope=scope, key=key, request_hash=digest))
-            return None
-        except IntegrityError:
-            # a concurrent request with this key committed first: answer as it did
-            row = session.get(IdempotencyRecord, (scope, key), populate_existing=True)
-            if row is None:
-                raise
+    claim = (
+        insert_for(session)(_keys)
+        .values(scope=scope, key=key, request_hash=digest, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["scope", "key"])
+        .returning(_keys.c.key)  # psycopg reports no row count for it
+    )
+    if session.execute(claim).first() is not None:
+        return None
+    # used before, or by a concurrent request that committed first (PostgreSQL waits for it
+    # at the key's index): answer as it did
+    row = session.get(IdempotencyRecord, (scope, key), populate_existing=True)
     if row.request_hash != digest:
         raise Invalid(
             "idempotency_key_reused",
@@ -72,21 +74,23 @@ def begin(session: Session, *, scope: str, key: str | None, body: Any) -> Replay
     return Replay(row.status_code or 200, row.response)
 
 
-def known(session: Session | Connection, *, scope: str, key: str | None) -> bool:
-    """Whether `key` was used before in `scope` (its stored reply must then be replayed)."""
-    if key is None:
-        return False
-    table = IdempotencyRecord.__table__
-    found = select(table.c.key).where(table.c.scope == scope, table.c.key == key)
-    return session.execute(found).first() is not None
+# "this caller already used this key here" as a clause for a caller's one-statement read
+# (`orders.service.plainly_unavailable`): a used key must replay its stored reply
+KEY_USED = (
+    select(_keys.c.key)
+    .where(_keys.c.scope == bindparam("key_scope"), _keys.c.key == bindparam("key"))
+    .exists()
+)
 
 
 def finish(session: Session, *, scope: str, key: str | None, status_code: int, body: Any) -> None:
     if key is None:
         return
-    row = session.get(IdempotencyRecord, (scope, key))
-    row.status_code = status_code
-    row.response = body
+    session.execute(
+        update(IdempotencyRecord)
+        .where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
+        .values(status_code=status_code, response=body)
+    )
 
 
 def purge_expired(session: Session, *, older_than: dt.datetime) -> int:
