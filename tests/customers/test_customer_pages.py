@@ -2,9 +2,11 @@
 customer), the carmaker's view and look-up, the timeline's "older" link, readable event
 words, and what a customer typed shown as text, never as markup."""
 
+import datetime as dt
 import re
 
 import pytest
+from babel.dates import format_date
 from sqlalchemy import select, update
 
 from motormall.customers import profile_pages
@@ -236,3 +238,8 @@ def test_a_late_instalment_is_at_the_top_of_the_dealers_page(client, db):
     due = page[page.index('id="due"') : page.index('id="orders"')]
     assert "Instalment 1 is late" in due
     assert "Instalment 2" not in due  # a month away and more: not due yet
+    # dates as the reader writes them, not ISO
+    first = dt.date.fromisoformat(prof["instalments"][0]["due_date"])
+    assert f"due on {format_date(first, 'medium', locale='en')}" in due
+    zh = client.get(f"/dealer/customers/{buyer_id}?lang=zh_Hans").text
+    assert f"{first.year}年{first.month}月{first.day}日" in zh

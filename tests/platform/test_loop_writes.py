@@ -140,3 +140,19 @@ def test_the_shared_database_runs_them_on_the_loop_only_for_sqlite(database):
     assert (writer_thread == loop_thread) is on_loop
     loop_thread, reader_thread = _run(_on_loop(lambda: database.glance(ident)))
     assert (reader_thread == loop_thread) is on_loop
+
+
+def test_the_loops_kept_connection_holds_no_snapshot_between_glances(tmp_path):
+    db = _db(tmp_path)
+
+    def count(conn):
+        return conn.execute(text("SELECT count(*) FROM n")).scalar()
+
+    async def main():
+        before = await db.glance(count)
+        with db.transaction() as s:  # another connection commits in between
+            s.execute(text("INSERT INTO n VALUES (1)"))
+        return before, await db.glance(count)
+
+    assert _run(main()) == (0, 1)
+    db.dispose()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, UploadFile
+from fastapi import APIRouter, Query, Request, Response, UploadFile
 from sqlalchemy import select
 
 from motormall.catalog import inventory, schemas, search, service
@@ -245,9 +245,11 @@ def list_vehicles(
         cursor=cursor,
     )
     hits, next_cursor = search.search(session, q)
-    return schemas.VehiclePage(
+    page = schemas.VehiclePage(
         items=[vehicle_out(h.vehicle, h.distance_km) for h in hits], next_cursor=next_cursor
     )
+    # serialised once here; returned as a model it would be validated again on the way out
+    return Response(page.model_dump_json(), media_type="application/json")
 
 
 @router.get("/vehicles/{vin}", response_model=schemas.VehicleOut)

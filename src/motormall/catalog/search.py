@@ -25,7 +25,7 @@ from sqlalchemy import (
     tuple_,
     union_all,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defaultload
 
 from motormall.catalog.models import CarModel, Dealer, Tower, Vehicle, VehicleStatus
 from motormall.platform.errors import Invalid
@@ -188,7 +188,9 @@ def search(session: Session, q: StockQuery) -> tuple[list[Hit], str | None]:
     by_id = (
         {
             v.id: v
-            for v in session.scalars(select(Vehicle).where(Vehicle.id.in_([r.id for r in rows])))
+            for v in session.scalars(
+                select(Vehicle).where(Vehicle.id.in_([r.id for r in rows])).options(*LISTED)
+            )
         }
         if rows
         else {}
@@ -196,6 +198,14 @@ def search(session: Session, q: StockQuery) -> tuple[list[Hit], str | None]:
     hits = [Hit(by_id[r.id], distances.get(r.id)) for r in rows]
     next_cursor = _encode(sort, rows[-1].key, rows[-1].vin) if more else None
     return hits, next_cursor
+
+
+# what a listing shows of a car's dealer and tower: not the dealer's brands or the tower's
+# dealers, each one more query per page otherwise
+LISTED = (
+    defaultload(Vehicle.dealer).lazyload(Dealer.brands),
+    defaultload(Vehicle.tower).lazyload(Tower.dealers),
+)
 
 
 def count(session: Session, q: StockQuery) -> int:

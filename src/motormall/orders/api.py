@@ -10,13 +10,13 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import select
 
 from motormall.catalog.models import Dealer, Tower
-from motormall.orders import schemas, service
+from motormall.orders import refusal, schemas, service
 from motormall.orders.models import Order
 from motormall.orders.rules import ENDED
 from motormall.payments import service as payments
 from motormall.payments.models import Purpose
 from motormall.payments.schemas import IntentOut, intent_out
-from motormall.platform import idempotency, pages
+from motormall.platform import errors, idempotency, pages
 from motormall.platform.auth import Principal, Role
 from motormall.platform.db import utcnow
 from motormall.platform.deps import (
@@ -104,15 +104,16 @@ async def create_order(
     """Reserve a vehicle by VIN. It is held until `expires_at`; pay the deposit before then.
     Send an `Idempotency-Key` so a retried request never makes a second order."""
     scope = f"{who.user_id}:POST /orders"
-    # a plainly taken car is refused in one read, without a worker thread, a write or its lock
+    # a plainly taken car is refused in one read, without a worker thread, a write or its
+    # lock; answered rather than raised (unwinding FastAPI's layers cost more than the read)
     if await db.glance(
-        service.plainly_unavailable, body.vin, now=utcnow(), key_scope=scope, key=key
+        refusal.plainly_unavailable, body.vin, now=utcnow(), key_scope=scope, key=key
     ):
-        raise service.unavailable(body.vin.strip().upper())
+        return errors.reply(service.unavailable(body.vin.strip().upper()))
 
     def reserve_once(session):
         # first, under the writer's lock: a queue of buyers for one car is refused in a read
-        if service.plainly_unavailable(session, body.vin, now=utcnow(), key_scope=scope, key=key):
+        if refusal.plainly_unavailable(session, body.vin, now=utcnow(), key_scope=scope, key=key):
             raise service.unavailable(body.vin.strip().upper())
         return idempotency.respond(
             session,

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
 
@@ -26,7 +26,7 @@ from motormall.orders import rules
 from motormall.orders.models import Order
 from motormall.orders.rules import LIVE, OrderStatus
 from motormall.payments import service as payments
-from motormall.platform import audit, events, idempotency
+from motormall.platform import audit, events
 from motormall.platform.auth import Principal, Role, User, new_id
 from motormall.platform.config import Settings
 from motormall.platform.db import is_sqlite
@@ -177,51 +177,6 @@ def reserve(
         },
     )
     return order
-
-
-_vehicles, _orders = Vehicle.__table__, Order.__table__
-# Built once: SQLAlchemy keys its compiled-statement cache on the statement object, and
-# building this per call cost a refused buyer more than the read itself.
-_PLAINLY_TAKEN = select(
-    _vehicles.c.status,
-    select(_orders.c.id)
-    .where(
-        _orders.c.vehicle_id == _vehicles.c.id,
-        _orders.c.status == OrderStatus.reserved.value,
-        _orders.c.expires_at <= bindparam("now"),
-    )
-    .exists()
-    .label("lapsed"),
-    idempotency.KEY_USED.label("key_used"),
-).where(_vehicles.c.vin == bindparam("vin"))
-
-
-def plainly_unavailable(
-    conn: Session | Connection,
-    vin: str,
-    *,
-    now: dt.datetime,
-    key_scope: str | None = None,
-    key: str | None = None,
-) -> bool:
-    """True when one read shows this request cannot reserve the car: taken, not by a lapsed
-    hold, and not a repeat of an earlier request (a used `key` in `key_scope` replays its
-    reply). Lets a flash sale's thousands of losers be refused without the write lock; the
-    conditional UPDATE in `reserve` stays the guard for everyone else."""
-    try:
-        vin = normalise_vin(vin)
-    except Invalid:
-        return False
-    row = conn.execute(
-        _PLAINLY_TAKEN, {"vin": vin, "now": now, "key_scope": key_scope, "key": key}
-    ).first()
-    if (
-        row is None
-        or row.key_used
-        or row.status in (VehicleStatus.available, VehicleStatus.withdrawn)
-    ):
-        return False
-    return not (row.status == VehicleStatus.reserved and row.lapsed)
 
 
 def _check_product(req: ReserveRequest) -> None:

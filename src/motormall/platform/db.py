@@ -191,6 +191,9 @@ class Database:
             if is_sqlite(self.engine)
             else None
         )
+        self._loop_readers = threading.local()
+        self._kept: list[Connection] = []  # every thread's, closed by `dispose`
+        self._lock = threading.Lock()
         self.loop_peek_engine = (
             self.loop_engine.execution_options(sqlite_begin="NONE")
             if self.loop_engine is not None
@@ -262,13 +265,26 @@ class Database:
         hop to a worker thread and back. PostgreSQL (a network round trip must not stall the
         loop), and SQLite in its rare busy moments (recovery): a worker thread."""
         if self.loop_engine is not None:
+            conn = self._loop_reader()
             try:
-                with self.loop_peek_engine.connect() as conn:
-                    return read(conn, *args, **kwargs)
+                return read(conn, *args, **kwargs)
             except OperationalError as exc:
+                self._loop_readers.conn = None  # a fresh one next time
+                conn.invalidate()
                 if not _busy(exc):
                     raise
         return await run_in_threadpool(self._peek_with, read, *args, **kwargs)
+
+    def _loop_reader(self) -> Connection:
+        """The calling thread's (the loop's) own connection for `glance`, kept open: taking
+        one from the pool and handing it back cost more than the read (each read is its own
+        transaction, so a kept connection holds no snapshot between reads)."""
+        conn = getattr(self._loop_readers, "conn", None)
+        if conn is None or conn.closed:
+            conn = self._loop_readers.conn = self.loop_peek_engine.connect()
+            with self._lock:
+                self._kept.append(conn)
+        return conn
 
     def _peek_with(self, read, *args, **kwargs):
         with self.peek() as conn:
@@ -284,12 +300,17 @@ class Database:
         CPU, and on a worker thread it spent most of its time waiting for the GIL against
         the loop's own requests (a flash sale's 100 reservations took 4.4 s on threads,
         1.1 s here). Otherwise, and always on PostgreSQL, on a worker thread like any write,
-        inside `slot` (the edge's in-flight slot) if given. `work` must begin with a
-        statement, before any side effect, since a busy start sends it to the thread."""
+        inside `slot` (the edge's in-flight slot) if given. The transaction begins before
+        `work` is called, so a busy start runs none of it twice."""
         if self.loop_engine is not None:
             session = self.loop_session_factory()
             try:
-                session.connection()  # BEGIN IMMEDIATE now, or WriterBusy
+                try:
+                    session.connection()  # BEGIN IMMEDIATE now, or WriterBusy
+                except OperationalError as exc:  # a busy moment while connecting
+                    if not _busy(exc):
+                        raise
+                    raise WriterBusy from exc
                 result = work(session)
                 session.commit()
                 return result
@@ -310,6 +331,10 @@ class Database:
     def dispose(self) -> None:
         self.engine.dispose()
         if self.loop_engine is not None:
+            with self._lock:
+                kept, self._kept = self._kept, []
+            for conn in kept:
+                conn.close()
             self.loop_engine.dispose()
         if self.replica_engine is not None:
             self.replica_engine.dispose()

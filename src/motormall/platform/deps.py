@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from motormall.platform.auth import Principal, Role, principal_for_token, token_cache, token_hash
 from motormall.platform.config import Settings, get_settings
-from motormall.platform.db import Database, get_database, utcnow
+from motormall.platform.db import Database, get_database, is_sqlite, utcnow
 from motormall.platform.errors import Forbidden, NotFound, Unauthenticated
 
 SESSION_COOKIE = "mm_session"
@@ -57,14 +57,17 @@ def _roll_back_and_close(session: Session) -> None:
         session.close()
 
 
-async def _end(session: Session, finish) -> None:
+async def _end(session: Session, finish, *, reading: bool = False) -> None:
     """End the request's session: one that nothing began and nothing waits to be written on
-    is closed here, no I/O (a buyer refused from `Database.peek` alone never touches it);
-    any other is finished by `finish` on a worker thread."""
-    if session.in_transaction() or session.new or session.dirty or session.deleted:
-        await run_in_threadpool(finish, session)
-    else:
+    is closed here, no I/O (a buyer refused from `Database.peek` alone never touches it), and
+    so is a SQLite read (`reading`: its ROLLBACK never waits for anything); any other is
+    finished by `finish` on a worker thread."""
+    if not (session.in_transaction() or session.new or session.dirty or session.deleted):
         session.close()
+    elif reading and is_sqlite(session):
+        finish(session)
+    else:
+        await run_in_threadpool(finish, session)
 
 
 async def _write_session(db: Annotated[Database, Depends(_database)]) -> AsyncIterator[Session]:
@@ -85,7 +88,7 @@ async def _read_session(db: Annotated[Database, Depends(_database)]) -> AsyncIte
     try:
         yield session
     finally:
-        await _end(session, Session.close)  # ends the transaction; loaded objects stay
+        await _end(session, Session.close, reading=True)  # loaded objects stay readable
 
 
 async def _replica_session(db: Annotated[Database, Depends(_database)]) -> AsyncIterator[Session]:
@@ -93,7 +96,7 @@ async def _replica_session(db: Annotated[Database, Depends(_database)]) -> Async
     try:
         yield session
     finally:
-        await _end(session, Session.close)
+        await _end(session, Session.close, reading=True)
 
 
 DbSession = Annotated[Session, Depends(_write_session, scope="function")]

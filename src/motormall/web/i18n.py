@@ -15,7 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
@@ -71,6 +71,13 @@ def local_time(iso: str, lang: str, timezone: str = "Asia/Shanghai") -> str:
     """An ISO timestamp as a short local date and time in `timezone` (the dealer's)."""
     moment = dt.datetime.fromisoformat(iso)
     return format_datetime(moment, "short", tzinfo=ZoneInfo(timezone), locale=BABEL_LOCALE[lang])
+
+
+def local_date(value, lang: str) -> str:
+    """A calendar date (a `date` or its ISO text) as the reader writes it: "Dec 1, 2026",
+    "2026年12月1日"."""
+    day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+    return format_date(day, "medium", locale=BABEL_LOCALE[lang])
 
 
 def number(value, lang: str) -> str:

@@ -307,6 +307,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         "money": lambda amount, currency="CNY": i18n.money(Decimal(str(amount)), currency, lang),
         "number": lambda value: i18n.number(value, lang),
         "local_time": lambda iso, tz="Asia/Shanghai": i18n.local_time(iso, lang, tz),
+        "local_date": lambda day: i18n.local_date(day, lang),
         "dealer_name": lambda d: (
             (getattr(d, "name_zh", None) if lang == "zh_Hans" else None) or d.name
         ),
