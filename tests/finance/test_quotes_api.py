@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -107,6 +108,11 @@ def test_the_vehicle_page_links_a_calculator_with_the_three_products(client, vin
     assert page.status_code == 200
     assert "分期付款" in page.text and "融资租赁" in page.text and "全款" in page.text
     assert page.text.count("<details>") == 2  # a schedule for each financed product
+    # the schedule's dates and amounts as a Chinese reader writes them, not ISO and "%.2f"
+    schedule = page.text[page.text.index("<details>") :]
+    assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日", schedule)
+    assert re.search(r"¥[\d,]+(\.\d\d)?</td>", schedule)
+    assert not re.search(r">\d{4}-\d\d-\d\d<", schedule)
     low = client.get(f"/vehicles/{vins[0]}/finance?down_pct=5&term=24")
     assert "at least" in low.text  # below the policy's minimum down payment: said, not a 500
     assert client.get(f"/vehicles/{f.vin(999)}/finance").status_code == 404

@@ -1,8 +1,9 @@
 """Notifications react to other domains' events: what happens to a buyer's order reaches
 their inbox, in their language, in the same transaction as the fact."""
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
+from motormall.platform.audit import AuditEntry
 from motormall.platform.auth import User
 from tests.orders import helpers as h
 
@@ -39,3 +40,23 @@ def test_a_refused_reservation_leaves_no_message(client, db):
     before = _titles(client, other)
     assert h.reserve(client, other, vins[0]).status_code == 409
     assert _titles(client, other) == before
+
+
+def test_a_buyer_switches_the_language_messages_are_written_in(client, db):
+    net, vins, buyer = h.setup(db, client)
+    h.reserve(client, buyer, vins[0])
+    assert _titles(client, buyer)[0] == "The car is held for you"
+    r = client.patch("/api/v1/me", json={"locale": "zh-CN"}, headers=buyer)
+    assert r.status_code == 200 and r.json()["locale"] == "zh-CN"
+    assert client.get("/api/v1/me", headers=buyer).json()["locale"] == "zh-CN"
+    assert _titles(client, buyer)[0] == "车辆已为您保留"  # the inbox reads in the new language
+    bad = client.patch("/api/v1/me", json={"locale": "fr"}, headers=buyer)
+    assert bad.status_code == 422 and bad.json()["code"] == "validation_error"
+    extra = client.patch("/api/v1/me", json={"locale": "en", "role": "oem_admin"}, headers=buyer)
+    assert extra.status_code == 422  # nothing else about the account changes here
+    assert client.get("/api/v1/me", headers=buyer).json()["role"] == "customer"
+    with db.reading() as s:
+        changed = s.scalars(
+            select(AuditEntry.detail).where(AuditEntry.action == "account.locale_changed")
+        ).all()
+    assert changed == [{"from": "en", "to": "zh-CN"}]

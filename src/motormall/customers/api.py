@@ -93,7 +93,28 @@ def register_customer(
 
 @router.get("/me", response_model=schemas.MeOut)
 def me(session: ReadSession, who: CurrentPrincipal):
+    return _me_out(session, session.get(User, who.user_id))
+
+
+@router.patch("/me", response_model=schemas.MeOut)
+def update_me(body: schemas.MeUpdate, session: DbSession, who: CurrentPrincipal):
+    """Change the language notifications to this account are written in (`en`, `zh-CN`);
+    registration set it first."""
     user = session.get(User, who.user_id)
+    if user.locale != body.locale:
+        audit.record(
+            session,
+            actor_id=who.user_id,
+            action="account.locale_changed",
+            entity_type="user",
+            entity_id=user.id,
+            detail={"from": user.locale, "to": body.locale},
+        )
+        user.locale = body.locale
+    return _me_out(session, user)
+
+
+def _me_out(session, user: User) -> schemas.MeOut:
     dealer = (
         session.scalar(select(Dealer.code).where(Dealer.id == user.dealer_id))
         if user.dealer_id

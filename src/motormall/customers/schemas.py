@@ -45,6 +45,14 @@ class RegisterIn(BaseModel):
         return normalised
 
 
+class MeUpdate(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    locale: Literal["en", "zh-CN"] = Field(
+        description="The language messages to this account are written in from now on."
+    )
+
+
 class Created(BaseModel):
     id: str
 

@@ -245,18 +245,7 @@ def order_pay(
             now=utcnow(),
         )
     except DomainError as exc:
-        session.rollback()
-        try:
-            context = _order_context(session, who, order_id)
-        except DomainError:
-            return render(request, "not_found.html", status_code=404)
-        return render(
-            request,
-            "order.html",
-            status_code=status_of(exc),
-            error=error_text(request, exc),
-            **context,
-        )
+        return _refused(request, session, who, order_id, exc)
     return RedirectResponse(intent.pay_url, status_code=303)
 
 
@@ -334,6 +323,18 @@ def dealer_handover(
     )
 
 
+def _refused(request, session, who, order_id: str, exc: DomainError):
+    """The order page again with what went wrong, nothing of the refused step kept."""
+    session.rollback()
+    try:
+        context = _order_context(session, who, order_id)
+    except DomainError:
+        return render(request, "not_found.html", status_code=404)
+    return render(
+        request, "order.html", status_code=status_of(exc), error=error_text(request, exc), **context
+    )
+
+
 def _act(request, session, order_id, csrf_token, action, back=None):
     who = page_principal(request)
     if who is None:
@@ -343,16 +344,5 @@ def _act(request, session, order_id, csrf_token, action, back=None):
         order = service.get_for(session, who, order_id, lock=True)
         action(who, order)
     except DomainError as exc:
-        session.rollback()
-        try:
-            context = _order_context(session, who, order_id)
-        except DomainError:
-            return render(request, "not_found.html", status_code=404)
-        return render(
-            request,
-            "order.html",
-            status_code=status_of(exc),
-            error=error_text(request, exc),
-            **context,
-        )
+        return _refused(request, session, who, order_id, exc)
     return RedirectResponse(back or f"/orders/{order_id}", status_code=303)
