@@ -10,7 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import AbstractAsyncContextManager, contextmanager, nullcontext
+from contextlib import (
+    AbstractAsyncContextManager,
+    AbstractContextManager,
+    contextmanager,
+    nullcontext,
+)
 from pathlib import Path
 from typing import TypeVar
 
@@ -186,26 +191,16 @@ class Database:
         # SQLite: connections of the event loop's own (`glance`, `write_now`) that never run
         # out (the loop must not wait for the pool that worker threads hold while they wait
         # for the loop), and never wait for a lock: busy sends the work to a worker thread
-        self.loop_engine = (
-            make_engine(url, pool_size=2, max_overflow=-1, busy_timeout_ms=0)
-            if is_sqlite(self.engine)
-            else None
-        )
+        self.loop_engine = self.loop_peek_engine = self.loop_session_factory = None
+        if is_sqlite(self.engine):
+            self.loop_engine = make_engine(url, pool_size=2, max_overflow=-1, busy_timeout_ms=0)
+            self.loop_peek_engine = self.loop_engine.execution_options(sqlite_begin="NONE")
+            self.loop_session_factory = sessionmaker(
+                self.loop_engine.execution_options(sqlite_begin="TRY"), expire_on_commit=False
+            )
         self._loop_readers = threading.local()
         self._kept: list[Connection] = []  # every thread's, closed by `dispose`
         self._lock = threading.Lock()
-        self.loop_peek_engine = (
-            self.loop_engine.execution_options(sqlite_begin="NONE")
-            if self.loop_engine is not None
-            else None
-        )
-        self.loop_session_factory = (
-            sessionmaker(
-                self.loop_engine.execution_options(sqlite_begin="TRY"), expire_on_commit=False
-            )
-            if self.loop_engine is not None
-            else None
-        )
         # A streaming replica takes the browsing reads that may lag (stock search, the
         # catalogue, dashboards); without one they read the primary like any other read.
         self.replica_engine = make_engine(replica_url, pool_size=pool_size) if replica_url else None
@@ -226,10 +221,13 @@ class Database:
             replica_url=settings.database_replica_url,
         )
 
-    @contextmanager
-    def transaction(self) -> Iterator[Session]:
+    def transaction(self) -> AbstractContextManager[Session]:
         """A unit of work: commits on success, rolls back on any error."""
-        session = self.session_factory()
+        return self._unit_of_work(self.session_factory)
+
+    @contextmanager
+    def _unit_of_work(self, factory) -> Iterator[Session]:
+        session = factory()
         try:
             yield session
             session.commit()
@@ -302,25 +300,18 @@ class Database:
         1.1 s here). Otherwise, and always on PostgreSQL, on a worker thread like any write,
         inside `slot` (the edge's in-flight slot) if given. The transaction begins before
         `work` is called, so a busy start runs none of it twice."""
-        if self.loop_engine is not None:
-            session = self.loop_session_factory()
+        if self.loop_session_factory is not None:
             try:
-                try:
-                    session.connection()  # BEGIN IMMEDIATE now, or WriterBusy
-                except OperationalError as exc:  # a busy moment while connecting
-                    if not _busy(exc):
-                        raise
-                    raise WriterBusy from exc
-                result = work(session)
-                session.commit()
-                return result
+                with self._unit_of_work(self.loop_session_factory) as session:
+                    try:
+                        session.connection()  # BEGIN IMMEDIATE now, or WriterBusy
+                    except OperationalError as exc:  # a busy moment while connecting
+                        if not _busy(exc):
+                            raise
+                        raise WriterBusy from exc
+                    return work(session)
             except WriterBusy:
                 pass
-            except BaseException:
-                session.rollback()
-                raise
-            finally:
-                session.close()
         async with slot or nullcontext():
             return await run_in_threadpool(self._transaction_with, work)
 

@@ -75,7 +75,7 @@ def begin(session: Session, *, scope: str, key: str | None, body: Any) -> Replay
 
 
 # "this caller already used this key here" as a clause for a caller's one-statement read
-# (`orders.service.plainly_unavailable`): a used key must replay its stored reply
+# (`orders.refusal.plainly_unavailable`): a used key must replay its stored reply
 KEY_USED = (
     select(_keys.c.key)
     .where(_keys.c.scope == bindparam("key_scope"), _keys.c.key == bindparam("key"))
